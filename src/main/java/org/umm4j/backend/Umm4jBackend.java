@@ -1,0 +1,90 @@
+package org.umm4j.backend;
+
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.reflect.Method;
+
+/**
+ * The one place where umm4j switches DL4J onto its fast CPU path.
+ *
+ * <p>DL4J 1.0.0-M2.1 ships two obstacles between a user and the oneDNN (MKL-DNN) layer helpers that make
+ * convolution, pooling and batch normalisation 4-8x faster on CPU:
+ * <ol>
+ *   <li>helper creation is disabled unless the system property {@value #HELPERS_DISABLE_PROPERTY} is
+ *       {@code false} (its default is {@code true});</li>
+ *   <li>the availability check looks for a class that moved in M2.1; umm4j ships the shim
+ *       {@link org.nd4j.nativeblas.Nd4jCpu.Environment} so that the check passes again.</li>
+ * </ol>
+ * The build also picks the {@code linux-x86_64-onednn} natives of nd4j-native by classifier.
+ *
+ * <p>{@link #init()} is idempotent and is called by every umm4j entry point that builds a network
+ * (backbones, trainers, the CLI), so library users get the fast path without doing anything.
+ * A user who wants DL4J's generic path sets {@code -D}{@value #FAST_PATH_PROPERTY}{@code =false}
+ * (benchmarks compare both); a value set explicitly for {@value #HELPERS_DISABLE_PROPERTY} is
+ * always respected.
+ */
+public final class Umm4jBackend {
+    /** DL4J's switch; helpers are created only when it is {@code false}. */
+    public static final String HELPERS_DISABLE_PROPERTY = "org.eclipse.deeplearning4j.helpers.disable";
+    /** umm4j's switch for the fast path; default {@code true}. */
+    public static final String FAST_PATH_PROPERTY = "umm4j.fastpath";
+
+    private static final Logger LOG = LoggerFactory.getLogger(Umm4jBackend.class);
+    private static final String CPU_ENVIRONMENT = "org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu$Environment";
+
+    private Umm4jBackend() {
+    }
+
+    /**
+     * Enables the oneDNN helpers unless the user opted out; safe to call any number of times.
+     *
+     * @return whether the fast path is on after the call
+     */
+    public static boolean init() {
+        boolean wanted = Boolean.parseBoolean(System.getProperty(FAST_PATH_PROPERTY, "true"));
+        if (System.getProperty(HELPERS_DISABLE_PROPERTY) == null) {
+            System.setProperty(HELPERS_DISABLE_PROPERTY, Boolean.toString(!wanted));
+        }
+        boolean on = fastPathEnabled();
+        LOG.debug("umm4j backend {} (oneDNN helpers {})", backendName(), on ? "on" : "off");
+        return on;
+    }
+
+    /** @return whether DL4J will create oneDNN helpers for new layers */
+    public static boolean fastPathEnabled() {
+        return !Boolean.parseBoolean(System.getProperty(HELPERS_DISABLE_PROPERTY, "true"))
+                && nativeOneDnnEnabled();
+    }
+
+    /**
+     * Forces the fast path on or off for layers created after this call (used by benchmarks that
+     * compare both paths in one run).
+     */
+    public static void setFastPath(boolean on) {
+        System.setProperty(FAST_PATH_PROPERTY, Boolean.toString(on));
+        System.setProperty(HELPERS_DISABLE_PROPERTY, Boolean.toString(!on));
+    }
+
+    /** @return ND4J's backend name, e.g. {@code CPU} or {@code CUDA} */
+    public static String backendName() {
+        return String.valueOf(Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend"));
+    }
+
+    /**
+     * @return whether the loaded libnd4j CPU build has oneDNN compiled in and enabled; {@code false} on
+     *     other backends
+     */
+    public static boolean nativeOneDnnEnabled() {
+        try {
+            Nd4j.getExecutioner(); // loads the backend
+            Class<?> env = Class.forName(CPU_ENVIRONMENT);
+            Object instance = env.getMethod("getInstance").invoke(null);
+            Method m = env.getMethod("isUseONEDNN");
+            return (Boolean) m.invoke(instance);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return false;
+        }
+    }
+}

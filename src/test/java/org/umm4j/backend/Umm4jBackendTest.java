@@ -1,0 +1,66 @@
+package org.umm4j.backend;
+
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.layers.LayerHelper;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class Umm4jBackendTest {
+
+    private static MultiLayerNetwork tinyConvNet() {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RELU).build())
+                .layer(new BatchNormalization.Builder().build())
+                .layer(new SubsamplingLayer.Builder(2, 2).stride(2, 2).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
+                        .activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(8, 8, 3)).build());
+        net.init();
+        // helpers are created lazily on the first forward pass
+        net.output(Nd4j.rand(2, 3, 8, 8));
+        return net;
+    }
+
+    private static String helperName(LayerHelper h) {
+        return h == null ? "none" : h.getClass().getSimpleName();
+    }
+
+    @Test
+    void oneDnnNativesAreLoaded() {
+        assertEquals("CPU", Umm4jBackend.backendName());
+        assertTrue(Umm4jBackend.nativeOneDnnEnabled(), "the linux-x86_64-onednn natives should be on the classpath");
+        assertTrue(org.nd4j.nativeblas.Nd4jCpu.Environment.getInstance().isUseMKLDNN());
+    }
+
+    @Test
+    void fastPathIsDefaultAndLayersReportTheOneDnnHelper() {
+        assertTrue(Umm4jBackend.init());
+        MultiLayerNetwork net = tinyConvNet();
+        assertEquals("MKLDNNConvHelper", helperName(net.getLayer(0).getHelper()));
+        assertEquals("MKLDNNBatchNormHelper", helperName(net.getLayer(1).getHelper()));
+        assertEquals("MKLDNNSubsamplingHelper", helperName(net.getLayer(2).getHelper()));
+    }
+
+    @Test
+    void fastPathCanBeSwitchedOff() {
+        try {
+            Umm4jBackend.setFastPath(false);
+            assertFalse(Umm4jBackend.fastPathEnabled());
+            MultiLayerNetwork net = tinyConvNet();
+            assertNull(net.getLayer(0).getHelper());
+        } finally {
+            Umm4jBackend.setFastPath(true);
+        }
+        assertTrue(Umm4jBackend.fastPathEnabled());
+    }
+}
