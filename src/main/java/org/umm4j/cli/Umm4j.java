@@ -1,6 +1,39 @@
 package org.umm4j.cli;
-public class Umm4j { public static void main(String[] a){ 
-System.out.println(org.nd4j.linalg.factory.Nd4j.create(new double[]{1,2}).sumNumber()); 
-System.out.println(org.nd4j.linalg.factory.Nd4j.getExecutioner().getEnvironmentInformation());
-System.out.println(org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu.Environment.getInstance().isUseONEDNN());
-} }
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.util.Optional;
+
+/**
+ * The {@code umm4j} command line. Each sub-command is its own class; results go to stdout, logs to
+ * SLF4J (stderr). Run {@code umm4j --help} or {@code umm4j <command> --help}.
+ */
+@Command(name = "umm4j", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Self-supervised pretraining, coding-rate reduction and UMM fine-tuning on the JVM.",
+        subcommands = {InfoCommand.class, DemoCommand.class})
+public final class Umm4j implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Entry point: applies the GPU guard, then runs the command and exits with its code. */
+    public static void main(String[] args) throws Exception {
+        Optional<Integer> child = Launcher.relaunchIfNeeded(args);
+        System.exit(child.orElseGet(() -> run(args)));
+    }
+
+    /** Runs a command line in this JVM and returns its exit code (used by tests). */
+    public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** @return the configured picocli command line (case-insensitive enum values, clear errors) */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Umm4j()).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+    }
+}
