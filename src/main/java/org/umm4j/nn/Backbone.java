@@ -29,8 +29,8 @@ import java.util.Objects;
  * <p>Graph: input {@link Taps#INPUT} {@code [N, C, H, W]} (NCHW) -> ... -> {@link Taps#POOL}
  * {@code [N, featureSize]} [-> head 1 -> head 2 ...]; the graph's single output is the last head's output
  * vertex (named after the head), or {@link Taps#POOL} without heads. The graph has no loss layer: a
- * trainer runs {@code graph().feedForward(x, true)} and then {@code graph().backpropGradient(dLdz)} with
- * the objective's gradient for the output, or builds its own graph with {@link ResNets#graphBuilder} and
+ * trainer runs {@link ExternalGradients#forward} and then {@link ExternalGradients#backward} with the
+ * objective's gradient for the output, or builds its own graph with {@link ResNets#graphBuilder} and
  * {@link Heads#addTo} plus a loss layer.
  *
  * <p>Inputs must be rank 4 with {@code inputChannels} channels; the spatial size may differ from the
@@ -145,7 +145,9 @@ public final class Backbone {
     /** @return the graph output; {@code train = true} uses batch statistics and updates the running ones */
     public INDArray output(INDArray x, boolean train) {
         checkInput(x);
-        return graph.outputSingle(train, x);
+        // feedForward rather than outputSingle: DL4J's output() path fails in training mode on a BatchNorm
+        // with locked gamma/beta (SimSiam's final BN), the feed-forward path does not
+        return train ? graph.feedForward(x, true).get(outputName()) : graph.outputSingle(false, x);
     }
 
     /** Features at the given taps in inference mode; see {@link #features(boolean, INDArray, String...)}. */
@@ -158,7 +160,11 @@ public final class Backbone {
      *
      * @param train whether BatchNorm uses batch statistics (and updates its running ones)
      * @param x     input {@code [N, C, H, W]}
-     * @param taps  vertex names: {@link Taps} constants, head names, or inner vertex names
+     * @param taps  vertex names: {@link Taps} constants, head names, or inner vertex names. In inference
+     *              mode DL4J's {@code ActivationLayer} applies its activation IN PLACE on its input, so the
+     *              vertices that feed a ReLU layer ({@code *_bn1}, {@code *_add}, ...) hold post-ReLU values
+     *              after the pass; asking for them with {@code train = false} is rejected (the {@link Taps}
+     *              and head outputs are never overwritten)
      * @return tap name -> activation (detached from workspaces), in the order requested
      */
     public Map<String, INDArray> features(boolean train, INDArray x, String... taps) {
@@ -174,6 +180,10 @@ public final class Backbone {
         int last = 0;
         for (String t : taps) {
             last = Math.max(last, position[vertex(t).getVertexIndex()]);
+            if (!train && overwrittenInInference().contains(t)) {
+                throw new IllegalArgumentException("tap '" + t + "' feeds an in-place ActivationLayer and is overwritten"
+                        + " in inference mode; read it with train = true or read the activation's output instead");
+            }
         }
         Map<String, INDArray> all = graph.feedForward(new INDArray[]{x}, last, train, true);
         Map<String, INDArray> out = new LinkedHashMap<>();
@@ -193,6 +203,20 @@ public final class Backbone {
         InputType t = activationTypes().get(tap);
         long[] s = t.getShape(true);
         return Arrays.copyOfRange(s, 1, s.length);
+    }
+
+    /** @return vertices whose activation array a following ActivationLayer overwrites in inference mode */
+    private java.util.Set<String> overwrittenInInference() {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        ComputationGraphConfiguration conf = graph.getConfiguration();
+        conf.getVertexInputs().forEach((name, inputs) -> {
+            org.deeplearning4j.nn.conf.graph.GraphVertex v = conf.getVertices().get(name);
+            if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv
+                    && lv.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer) {
+                out.addAll(inputs);
+            }
+        });
+        return out;
     }
 
     Map<String, InputType> activationTypes() {

@@ -18,7 +18,7 @@ import java.util.Set;
  *       {@code [N, C_t, H_t, W_t]}; frozen, run it in inference mode ({@link #earlyFeatures}).</li>
  *   <li>f_l ({@link #last()}): input vertex named {@code tap} {@code [N, C_t, H_t, W_t]} -> the parent's
  *       output (pooled features {@code [N, featureSize]}, or the last head's output when the parent has
- *       heads); trainable, with its own updater state.</li>
+ *       heads); trainable, with its own updater state (train it with {@link ExternalGradients}).</li>
  * </ul>
  * Both graphs have the same vertex names as the parent and hold COPIES of its parameters (BN running
  * statistics included), so that in inference mode {@code f_l(f_e(x)) == f(x)} (to float rounding; exactly
@@ -121,7 +121,8 @@ public final class SplitBackbone {
             throw new IllegalArgumentException("e must be the '" + tap + "' activation [N, " + tapShape[0] + ", H, W], got "
                     + (e == null ? "null" : Arrays.toString(e.shape())));
         }
-        return last.outputSingle(train, e);
+        return train ? last.feedForward(e, true).get(last.getConfiguration().getNetworkOutputs().get(0))
+                : last.outputSingle(false, e);
     }
 
     /** Copies f_l's parameters (BN running statistics included) into the parent backbone. */
