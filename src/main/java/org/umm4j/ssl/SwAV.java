@@ -22,7 +22,8 @@ import java.util.Map;
  * </pre>
  * Defaults: T = 0.1, eps = 0.05, 3 Sinkhorn iterations, a = 2. Gradients: dS_v = (P_v - Q_i) / (T N a (V - 1))
  * summed over the pairs that predict with v; dz^_v = dS_v C^T; dC = sum_v z^_v^T dS_v. Codes are treated as
- * constants. With two views the loss is symmetric in them; it is invariant to rescaling the rows of z.
+ * constants. Optional extras "codes1".."codes{a}" ([N, K]) replace the Sinkhorn codes (e.g. codes computed with
+ * a queue of past scores, or fixed codes for a gradient check). With two views the loss is symmetric in them; it is invariant to rescaling the rows of z.
  */
 public final class SwAV implements Objective {
     public static final double DEFAULT_TEMPERATURE = 0.1;
@@ -111,7 +112,13 @@ public final class SwAV implements Objective {
             ds[i] = s[i].like();
         }
         for (int i = 0; i < assignViews; i++) {
-            INDArray q = sinkhorn(s[i], epsilon, iterations);
+            INDArray q = input.extra("codes" + (i + 1));
+            if (q == null) {
+                q = sinkhorn(s[i], epsilon, iterations);
+            } else if (!java.util.Arrays.equals(q.shape(), s[i].shape()) || q.dataType() != s[i].dataType()) {
+                throw new IllegalArgumentException("codes" + (i + 1) + " shape " + Tensors.shape(q)
+                        + " must equal the scores shape " + Tensors.shape(s[i]) + " [N, K] in " + s[i].dataType());
+            }
             for (int w = 0; w < v; w++) {
                 if (w == i) {
                     continue;

@@ -111,8 +111,9 @@ public final class VicRegL implements Objective {
         double[] c2 = coords("coords2", input.requireExtra("coords2"), n, l);
 
         LossAndGradients global = VicReg.terms(z1, z2, invariance, variance, covariance);
-        INDArray g1 = Nd4j.zeros(f1.dataType(), f1.shape());
-        INDArray g2 = Nd4j.zeros(f2.dataType(), f2.shape());
+        // gradient accumulators for the flattened maps; scatter-adds are done on the JVM side in one pass per term
+        double[] g1 = new double[(int) f1.length()];
+        double[] g2 = new double[(int) f2.length()];
         double localWeight = (1 - alpha) * 0.5;
         double spatial = matchTerm(f1, f2, g1, g2, locationDistances(c1, c2, n, l), n, l, localWeight)
                 + matchTerm(f2, f1, g2, g1, locationDistances(c2, c1, n, l), n, l, localWeight);
@@ -127,14 +128,15 @@ public final class VicRegL implements Objective {
         parts.put("distance", (1 - alpha) * distance);
         return new LossAndGradients(loss, new INDArray[]{
                 global.gradient(0).muli(alpha), global.gradient(1).muli(alpha),
-                unflatten(g1, y1), unflatten(g2, y2)}, parts, Map.of());
+                unflatten(Nd4j.create(g1, f1.shape(), DataType.DOUBLE).castTo(f1.dataType()), y1),
+                unflatten(Nd4j.create(g2, f2.shape(), DataType.DOUBLE).castTo(f2.dataType()), y2)}, parts, Map.of());
     }
 
     /**
      * Matches every location of a to one of b by the given distances, keeps the gamma closest per image, adds
      * weight * dl/dA and weight * dl/dB into ga / gb and returns the unweighted l(A, B).
      */
-    private double matchTerm(INDArray fa, INDArray fb, INDArray ga, INDArray gb, double[][] dist, int n, int l,
+    private double matchTerm(INDArray fa, INDArray fb, double[] ga, double[] gb, double[][] dist, int n, int l,
                              double weight) {
         int[] rowsA = new int[n * gamma];
         int[] rowsB = new int[n * gamma];
@@ -166,11 +168,14 @@ public final class VicRegL implements Objective {
         INDArray a = fa.getRows(rowsA);
         INDArray b = fb.getRows(rowsB);
         LossAndGradients t = VicReg.terms(a, b, invariance, variance, covariance);
-        INDArray da = t.gradient(0).muli(weight);
-        INDArray db = t.gradient(1).muli(weight);
+        double[] da = t.gradient(0).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] db = t.gradient(1).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        int c = (int) fa.columns();
         for (int r = 0; r < rowsA.length; r++) {
-            ga.getRow(rowsA[r]).addi(da.getRow(r));
-            gb.getRow(rowsB[r]).addi(db.getRow(r));
+            for (int j = 0; j < c; j++) {
+                ga[rowsA[r] * c + j] += weight * da[r * c + j];
+                gb[rowsB[r] * c + j] += weight * db[r * c + j];
+            }
         }
         return t.loss();
     }
