@@ -116,7 +116,14 @@ public final class MultiViewBatchIterator implements Iterator<MultiViewBatch>, A
         int[][] shapes = new int[recipe.numViews()][];
         FloatImage blank = new FloatImage(dataset.channels(), dataset.height(), dataset.width());
         for (int v = 0; v < shapes.length; v++) {
-            FloatImage out = recipe.view(v).apply(blank.copy(), new SplittableRandom(v));
+            FloatImage out;
+            try {
+                out = recipe.view(v).apply(blank.copy(), new SplittableRandom(v));
+            } catch (RuntimeException ex) {
+                throw new IllegalArgumentException("recipe " + recipe.name() + " view " + v + " cannot transform the "
+                        + dataset.channels() + "x" + dataset.height() + "x" + dataset.width() + " images of dataset "
+                        + dataset.name() + ": " + ex.getMessage(), ex);
+            }
             shapes[v] = new int[] {out.channels(), out.height(), out.width()};
         }
         return shapes;

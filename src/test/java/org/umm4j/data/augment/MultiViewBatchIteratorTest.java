@@ -179,6 +179,11 @@ class MultiViewBatchIteratorTest {
         assertThrows(IllegalStateException.class, () -> MultiViewBatchIterator.builder().setDataset(ds)
                 .setRecipe(Recipes.simclrCifar()).setBatchSize(2).build());
         assertThrows(IllegalArgumentException.class, () -> MultiViewBatchIterator.builder().setBatchSize(0));
+        // A recipe that cannot handle the dataset (3-channel constants on 1-channel images) fails at build time.
+        InMemoryImageDataset mono = new InMemoryImageDataset("mono", 1, 8, 8, new byte[64], new int[] {0}, List.of("a"));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> MultiViewBatchIterator
+                .builder().setDataset(mono).setRecipe(Recipes.simclrCifar()).setBatchSize(1).setSeed(1).build());
+        assertTrue(bad.getMessage().contains("mono"), bad.getMessage());
         assertThrows(IllegalArgumentException.class, () -> MultiViewBatchIterator.builder().optWorkers(0));
     }
 }
