@@ -263,6 +263,16 @@ class TransformsTest {
         for (float v : constant.data()) {
             assertEquals(0.37f, v, 1e-6f);
         }
+        // A kernel wider than the image reflects repeatedly and still preserves a constant.
+        FloatImage tiny = new FloatImage(1, 2, 3);
+        java.util.Arrays.fill(tiny.data(), 0.8f);
+        GaussianBlur.blur(tiny, GaussianBlur.kernel(9, 2.0));
+        for (float v : tiny.data()) {
+            assertEquals(0.8f, v, 1e-6f);
+        }
+        assertEquals(1, GaussianBlur.reflect(-5, 3));
+        assertEquals(1, GaussianBlur.reflect(3, 3));
+        assertEquals(0, GaussianBlur.reflect(4, 3));
         // An impulse at least (K-1)/2 from the border: mass preserved and the result is the outer product of kernels.
         FloatImage impulse = new FloatImage(1, 11, 11);
         impulse.set(0, 5, 5, 1f);
