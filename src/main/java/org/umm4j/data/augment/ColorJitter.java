@@ -164,6 +164,7 @@ public record ColorJitter(double brightness, double contrast, double saturation,
         requireChannels(image, 3, "hue");
         float[] d = image.data();
         int plane = image.height() * image.width();
+        float shift6 = 6f * shift;
         for (int i = 0; i < plane; i++) {
             float r = d[i];
             float g = d[plane + i];
@@ -174,27 +175,32 @@ public record ColorJitter(double brightness, double contrast, double saturation,
             if (delta <= 0f) {
                 continue; // hue undefined: rotation leaves a gray pixel gray
             }
-            float h;
+            // Hue in sextants [0, 6): the usual HSV formula without the final division by 6.
+            float inv = 1f / delta;
+            float h6;
             if (max == r) {
-                h = (g - b) / delta;
+                h6 = (g - b) * inv;
             } else if (max == g) {
-                h = (b - r) / delta + 2f;
+                h6 = (b - r) * inv + 2f;
             } else {
-                h = (r - g) / delta + 4f;
+                h6 = (r - g) * inv + 4f;
             }
-            h = h / 6f + shift;
-            h -= (float) Math.floor(h);
-            float v = max;
-            float s = delta / max;
-            float h6 = h * 6f;
+            // h6 is in [-1, 5) and the shift in [-3, 3]: one wrap each way brings it into [0, 6).
+            h6 += shift6;
+            if (h6 < 0f) {
+                h6 += 6f;
+            }
+            if (h6 >= 6f) {
+                h6 -= 6f; // also catches a float sum rounded up to exactly 6
+            }
             int sector = (int) h6;
-            if (sector >= 6) {
-                sector = 0; // h rounded up to exactly 1.0 in float
-            }
             float f = h6 - sector;
-            float p = v * (1f - s);
-            float q = v * (1f - s * f);
-            float t = v * (1f - s * (1f - f));
+            // With v = max and s = delta / max: v (1 - s) = min, v (1 - s f) = max - delta f,
+            // v (1 - s (1 - f)) = min + delta f, so no division by max is needed.
+            float p = min;
+            float q = max - delta * f;
+            float t = min + delta * f;
+            float v = max;
             switch (sector) {
                 case 0 -> { r = v; g = t; b = p; }
                 case 1 -> { r = q; g = v; b = p; }

@@ -222,6 +222,10 @@ class TransformsTest {
         double[][] refM40 = {{0.1, 0.32, 0.9}, {0.5, 0.14, 0.1}, {0.5, 0.8, 0.3}, {0.6, 0.6, 0.6}};
         checkHue(px, 0.25f, ref25);
         checkHue(px, -0.4f, refM40);
+        // Wrap-around below hue 0 and the largest shift.
+        float[][] magenta = {{0.8f, 0.2f, 0.25f}};
+        checkHue(magenta, -0.1f, new double[][] {{0.8, 0.2, 0.61}});
+        checkHue(magenta, 0.5f, new double[][] {{0.2, 0.8, 0.75}});
         checkHue(px, 0f, new double[][] {{0.9, 0.2, 0.1}, {0.1, 0.5, 0.3}, {0.3, 0.3, 0.8}, {0.6, 0.6, 0.6}});
     }
 
