@@ -65,7 +65,7 @@ public record GaussianBlur(int kernelSize, double sigmaMin, double sigmaMax, dou
         double sum = 0;
         for (int i = 0; i < size; i++) {
             double t = (i - r) / sigma;
-            w[i] = Math.exp(-0.5 * t * t);
+            w[i] = StrictMath.exp(-0.5 * t * t); // bit-reproducible across platforms
             sum += w[i];
         }
         float[] k = new float[size];

@@ -61,11 +61,12 @@ public record RandomResizedCrop(int outHeight, int outWidth, double scaleMin, do
      */
     public int[] sampleBox(int height, int width, RandomGenerator rng) {
         double area = (double) height * width;
-        double logRatioMin = Math.log(ratioMin);
-        double logRatioMax = Math.log(ratioMax);
+        // StrictMath: the box must be bit-identical on every platform for a seed (Math.exp/log may use intrinsics).
+        double logRatioMin = StrictMath.log(ratioMin);
+        double logRatioMax = StrictMath.log(ratioMax);
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             double targetArea = area * Transform.uniform(rng, scaleMin, scaleMax);
-            double aspect = Math.exp(Transform.uniform(rng, logRatioMin, logRatioMax));
+            double aspect = StrictMath.exp(Transform.uniform(rng, logRatioMin, logRatioMax));
             int w = (int) Math.rint(Math.sqrt(targetArea * aspect));
             int h = (int) Math.rint(Math.sqrt(targetArea / aspect));
             if (w > 0 && w <= width && h > 0 && h <= height) {
