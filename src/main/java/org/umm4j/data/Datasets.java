@@ -97,20 +97,29 @@ public final class Datasets {
         }
     }
 
+    /**
+     * The TEST split must have the TRAIN split's class folders (else its labels would shift): when a
+     * training tree exists beside it, its class list is required of the test tree.
+     */
     private static ImageDataset loadFolder(Path dataDir, Split split, ImageFolderReader.Options options)
             throws IOException {
         String sub = split == Split.TRAIN ? "train" : "test";
         if (Files.isRegularFile(dataDir) && dataDir.getFileName().toString().endsWith(".tar.gz")) {
-            return ImageFolderReader.readTarGz(dataDir, sub + "/", options, "folder-" + sub);
-        }
-        for (String s : split == Split.TRAIN ? new String[]{"train"} : new String[]{"test", "val"}) {
-            Path p = dataDir.resolve(s);
-            if (Files.isDirectory(p)) {
-                return ImageFolderReader.readDirectory(p, options, "folder-" + s);
-            }
+            List<String> expected = split == Split.TRAIN ? null : ImageFolderReader.listTarGzClasses(dataDir, "train/");
+            return ImageFolderReader.readTarGz(dataDir, sub + "/", options, "folder-" + sub,
+                    expected == null || expected.isEmpty() ? null : expected);
         }
         if (split == Split.TRAIN) {
-            return ImageFolderReader.readDirectory(dataDir, options, "folder-train");
+            Path p = dataDir.resolve("train");
+            return ImageFolderReader.readDirectory(Files.isDirectory(p) ? p : dataDir, options, "folder-train");
+        }
+        Path train = dataDir.resolve("train");
+        List<String> expected = Files.isDirectory(train) ? ImageFolderReader.listClasses(train) : null;
+        for (String s : new String[]{"test", "val"}) {
+            Path p = dataDir.resolve(s);
+            if (Files.isDirectory(p)) {
+                return ImageFolderReader.readDirectory(p, options, "folder-" + s, expected);
+            }
         }
         throw new NoSuchFileException(dataDir.toString(), null, "no test/ or val/ folder for the TEST split");
     }

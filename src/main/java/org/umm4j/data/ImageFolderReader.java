@@ -36,7 +36,8 @@ import java.util.zip.GZIPInputStream;
  * output is the grey raster of grey images and {@code round(0.299 R + 0.587 G + 0.114 B)} otherwise.
  *
  * <p>Errors, never silent skips: a missing root, a root without class folders, an empty class folder,
- * an image that cannot be decoded; files with other extensions are ignored with a warning log.
+ * a class folder missing from (or not in) a required class list, an image that cannot be decoded;
+ * files with other extensions are ignored with a warning log.
  */
 public final class ImageFolderReader {
     private static final Logger LOG = LoggerFactory.getLogger(ImageFolderReader.class);
@@ -102,6 +103,18 @@ public final class ImageFolderReader {
      * @throws IOException on a missing root, no class folder, an empty class folder or an undecodable image
      */
     public static ImageDataset readDirectory(Path root, Options options, String name) throws IOException {
+        return readDirectory(root, options, name, null);
+    }
+
+    /**
+     * As {@link #readDirectory(Path, Options, String)}, but the class folders must be exactly
+     * {@code expectedClasses} (e.g. a test split must have the training split's classes, or its labels
+     * would shift): a missing or an extra class folder is an error naming it.
+     *
+     * @param expectedClasses the required class folder names, or null for no requirement
+     */
+    public static ImageDataset readDirectory(Path root, Options options, String name, List<String> expectedClasses)
+            throws IOException {
         DataFiles.requireDirectory(root, "image-folder root");
         List<Path> classDirs = new ArrayList<>();
         try (var ds = Files.newDirectoryStream(root)) {
@@ -117,6 +130,7 @@ public final class ImageFolderReader {
             throw new DatasetFormatException(root, "no class folders, expected root/<class>/*.jpg|*.jpeg|*.png");
         }
         classDirs.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
+        checkClasses(root.toString(), classDirs.stream().map(p -> p.getFileName().toString()).toList(), expectedClasses);
         Map<String, TreeMap<String, Encoded>> byClass = new TreeMap<>();
         for (Path dir : classDirs) {
             TreeMap<String, Encoded> files = new TreeMap<>();
@@ -156,6 +170,15 @@ public final class ImageFolderReader {
      *                     undecodable image (the message names the archive entry)
      */
     public static ImageDataset readTarGz(Path archive, String prefix, Options options, String name) throws IOException {
+        return readTarGz(archive, prefix, options, name, null);
+    }
+
+    /**
+     * As {@link #readTarGz(Path, String, Options, String)}, with the class folders required to be exactly
+     * {@code expectedClasses} (null: no requirement).
+     */
+    public static ImageDataset readTarGz(Path archive, String prefix, Options options, String name,
+                                         List<String> expectedClasses) throws IOException {
         String pre = prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
         DataFiles.sizeOf(archive);
         Map<String, TreeMap<String, Encoded>> byClass = new TreeMap<>();
@@ -215,7 +238,68 @@ public final class ImageFolderReader {
             throw new DatasetFormatException(archive.toString(), "no class folders under '" + pre
                     + "', expected " + pre + "<class>/*.jpg|*.jpeg|*.png");
         }
+        checkClasses(archive + "!" + pre, List.copyOf(classFolders), expectedClasses);
         return decodeAll(byClass, options, name);
+    }
+
+    /** @return the class folder names of a directory tree, sorted (no image is read) */
+    public static List<String> listClasses(Path root) throws IOException {
+        DataFiles.requireDirectory(root, "image-folder root");
+        List<String> out = new ArrayList<>();
+        try (var ds = Files.newDirectoryStream(root)) {
+            for (Path p : ds) {
+                if (Files.isDirectory(p)) {
+                    out.add(p.getFileName().toString());
+                }
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /** @return the class folder names under {@code prefix} of a .tar.gz, sorted (headers only are read) */
+    public static List<String> listTarGzClasses(Path archive, String prefix) throws IOException {
+        String pre = prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
+        TreeSet<String> out = new TreeSet<>();
+        try (InputStream fin = Files.newInputStream(archive);
+             TarArchiveInputStream tar = new TarArchiveInputStream(
+                     new BufferedInputStream(new GZIPInputStream(fin, 1 << 16), 1 << 16))) {
+            TarArchiveEntry e;
+            while ((e = tar.getNextTarEntry()) != null) {
+                String path = e.getName().startsWith("./") ? e.getName().substring(2) : e.getName();
+                if (path.startsWith(pre)) {
+                    String rel = path.substring(pre.length());
+                    int slash = rel.indexOf('/');
+                    if (slash > 0) {
+                        out.add(rel.substring(0, slash));
+                    } else if (e.isDirectory() && !rel.isEmpty()) {
+                        out.add(rel);
+                    }
+                }
+            }
+        } catch (IOException ex) {
+            throw new DatasetFormatException(archive.toString(), "cannot read tar.gz archive: " + ex.getMessage(), ex);
+        }
+        return List.copyOf(out);
+    }
+
+    private static void checkClasses(String where, List<String> found, List<String> expected)
+            throws DatasetFormatException {
+        if (expected == null) {
+            return;
+        }
+        for (String c : expected) {
+            if (!found.contains(c)) {
+                throw new DatasetFormatException(where + (where.endsWith("/") ? "" : "/") + c,
+                        "class folder is missing; expected the classes " + expected);
+            }
+        }
+        for (String c : found) {
+            if (!expected.contains(c)) {
+                throw new DatasetFormatException(where + (where.endsWith("/") ? "" : "/") + c,
+                        "unexpected class folder; expected exactly the classes " + expected);
+            }
+        }
     }
 
     /** An encoded image and where it came from (for error messages). */

@@ -93,5 +93,17 @@ class DatasetsTest {
         Path bare = root.resolve("train");
         assertEquals(DatasetChecksum.sha256(train), DatasetChecksum.sha256(Datasets.load("folder", bare, Split.TRAIN)));
         assertThrows(IOException.class, () -> Datasets.load("folder", bare, Split.TEST));
+
+        // a test tree that lacks one of the training classes is an error naming the missing folder
+        Files.delete(root.resolve("test/b/0.png"));
+        Files.delete(root.resolve("test/b"));
+        DatasetFormatException e = assertThrows(DatasetFormatException.class,
+                () -> Datasets.load("folder", root, Split.TEST));
+        assertTrue(e.getMessage().contains("test/b") && e.getMessage().contains("missing"), e.getMessage());
+        entries.keySet().removeIf(k -> k.startsWith("test/b"));
+        TestFiles.writeTarGz(tgz, entries);
+        e = assertThrows(DatasetFormatException.class, () -> Datasets.load("folder", tgz, Split.TEST));
+        assertTrue(e.getMessage().contains("tree.tar.gz!test/b") && e.getMessage().contains("missing"), e.getMessage());
+        assertEquals(List.of("a", "b"), ImageFolderReader.listTarGzClasses(tgz, "train"));
     }
 }
