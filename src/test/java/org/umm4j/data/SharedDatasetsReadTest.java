@@ -4,11 +4,13 @@ import org.junit.jupiter.api.Test;
 import org.umm4j.testutil.SharedDatasets;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Integration tests on the real files of {@code ../shared/datasets} (skipped where absent).
@@ -117,5 +119,27 @@ class SharedDatasetsReadTest {
             maeOther += Math.abs((a[j] & 0xFF) - (other[j] & 0xFF)) / (double) a.length;
         }
         assertTrue(maeOther > 3 * mae, "another airplane " + maeOther + " vs " + mae);
+    }
+
+    /** Fashion-MNIST from Debian's dataset-fashion-mnist package (apt-get install -y dataset-fashion-mnist). */
+    @Test
+    void fashionMnistTestSplitFromTheDebianPackage() throws IOException {
+        Path dir = Path.of("/usr/share/datasets/fashion-mnist");
+        assumeTrue(Files.isRegularFile(dir.resolve("t10k-images-idx3-ubyte.gz")), "dataset-fashion-mnist not installed");
+        ImageDataset ds = Datasets.load("fashion-mnist", null, Split.TEST);
+        assertEquals(10000, ds.size());
+        assertEquals(1, ds.channels());
+        assertEquals(28, ds.height());
+        // python: im = np.frombuffer(gzip.open('t10k-images-idx3-ubyte.gz').read(), np.uint8)[16:].reshape(-1, 28, 28)
+        //         lb = np.frombuffer(gzip.open('t10k-labels-idx1-ubyte.gz').read(), np.uint8)[8:]
+        // lb[:5] = [9 2 1 1 6]; np.bincount(lb) = 1000 each; im[0,14,14] = 110; im[0,20,10] = 126;
+        // im[9999,13,13] = 95; lb[9999] = 5
+        assertArrayEquals(new int[]{9, 2, 1, 1, 6}, new int[]{ds.label(0), ds.label(1), ds.label(2), ds.label(3), ds.label(4)});
+        assertArrayEquals(new int[]{1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000}, Subsets.classCounts(ds));
+        assertEquals(110, px(ds, 0, 0, 14, 14));
+        assertEquals(126, px(ds, 0, 0, 20, 10));
+        assertEquals(95, px(ds, 9999, 0, 13, 13));
+        assertEquals(5, ds.label(9999));
+        assertEquals("Ankle boot", ds.classNames().get(9));
     }
 }
