@@ -84,7 +84,16 @@ public final class Downloader {
                 throw new IOException(spec.url() + ": archive does not contain the expected top-level directory '"
                         + spec.extractedDir() + "/'");
             }
-            Files.move(unpacked, target, StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.move(unpacked, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+                if (!Files.isDirectory(target)) {
+                    throw e;
+                }
+                // another process unpacked the same archive first: keep its (identical, verified) copy
+                LOG.info("{} was unpacked concurrently into {}", spec.name(), target);
+                return target;
+            }
             LOG.info("{} unpacked into {}", spec.name(), target);
             return target;
         } finally {
