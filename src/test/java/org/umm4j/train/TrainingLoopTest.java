@@ -4,6 +4,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
@@ -97,9 +99,11 @@ class TrainingLoopTest {
                 .withSchedule(new ExponentialDecaySchedule(1e-2, 1e-3, 4 * SPE));
     }
 
-    @Test
-    void fourEpochsEqualTwoPlusResumedTwoBitForBit(@TempDir Path tmp) {
-        for (OptimizerConfig o : new OptimizerConfig[]{lars(), adam()}) {
+    @ParameterizedTest
+    @EnumSource(value = OptimizerConfig.Type.class, names = {"LARS", "ADAM"})
+    void fourEpochsEqualTwoPlusResumedTwoBitForBit(OptimizerConfig.Type type, @TempDir Path tmp) {
+        {
+            OptimizerConfig o = type == OptimizerConfig.Type.LARS ? lars() : adam();
             Path a = tmp.resolve("a-" + o.type());
             Path b = tmp.resolve("b-" + o.type());
             AtomicInteger calls = new AtomicInteger();
