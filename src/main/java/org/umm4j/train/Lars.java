@@ -1,6 +1,8 @@
 package org.umm4j.train;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -78,7 +80,19 @@ public class Lars extends SgdMomentum {
     public static int bind(ComputationGraph graph) {
         Checks.notNull("graph", graph);
         ComputationGraphUpdater updater = graph.getUpdater(true);
-        INDArray flatParams = graph.params();
+        return bind(updater, graph.params());
+    }
+
+    /** As {@link #bind(ComputationGraph)}, for a {@link MultiLayerNetwork} (e.g. a linear probe). */
+    public static int bind(MultiLayerNetwork net) {
+        Checks.notNull("net", net);
+        if (!(net.getUpdater(true) instanceof BaseMultiLayerUpdater<?> updater)) {
+            throw new IllegalStateException("unexpected updater type " + net.getUpdater(true).getClass().getName());
+        }
+        return bind(updater, net.params());
+    }
+
+    private static int bind(BaseMultiLayerUpdater<?> updater, INDArray flatParams) {
         int bound = 0;
         for (UpdaterBlock block : updater.getUpdaterBlocks()) {
             block.init();

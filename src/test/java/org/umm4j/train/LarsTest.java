@@ -159,6 +159,36 @@ class LarsTest {
     }
 
     @Test
+    void trustRatioPerTensorAndZeroNormFallback() {
+        // one block of two tensors: [w0 (2 values, all zero), w1 (3 values)]
+        double lr = 0.5, mu = 0.8, wd = 0.1, eta = 0.02;
+        Lars cfg = new Lars(lr, null, mu, wd, eta);
+        INDArray params = Nd4j.createFromArray(0.0, 0.0, 3.0, 0.0, 4.0);
+        INDArray state = Nd4j.zeros(DataType.DOUBLE, 1, 5);
+        LarsGradientUpdater u = (LarsGradientUpdater) cfg.instantiate(state, true);
+        u.bind(params, new long[]{0, 2, 5});
+        INDArray g = Nd4j.createFromArray(new double[][]{{1.0, -2.0, 0.5, 1.0, -1.0}});
+        u.applyUpdater(g, 0, 0);
+        // w0: |w| = 0 -> trust 1, d = g
+        assertEquals(lr * 1.0, g.getDouble(0, 0), 1e-15);
+        assertEquals(lr * -2.0, g.getDouble(0, 1), 1e-15);
+        // w1: |w| = 5, |g| = 1.5, trust = 0.02*5/(1.5+0.5) = 0.05, d = g + 0.1 w
+        double t = eta * 5 / (1.5 + wd * 5);
+        assertEquals(lr * t * (0.5 + 0.3), g.getDouble(0, 2), 1e-15);
+        assertEquals(lr * t * 1.0, g.getDouble(0, 3), 1e-15);
+        assertEquals(lr * t * (-1.0 + 0.4), g.getDouble(0, 4), 1e-15);
+        // second step: momentum carries the first velocity
+        INDArray v1 = g.dup();
+        INDArray g2 = Nd4j.createFromArray(new double[][]{{0.0, 0.0, 0.0, 0.0, 0.0}});
+        u.applyUpdater(g2, 1, 0); // |g| = 0 -> trust 1, d = wd w
+        assertEquals(mu * v1.getDouble(0, 0), g2.getDouble(0, 0), 1e-15);
+        assertEquals(mu * v1.getDouble(0, 2) + lr * wd * 3.0, g2.getDouble(0, 2), 1e-15);
+        assertEquals(mu * v1.getDouble(0, 4) + lr * wd * 4.0, g2.getDouble(0, 4), 1e-15);
+        assertEquals(g2, u.getState().get(SgdMomentum.VELOCITY).reshape(1, 5), "velocity kept in the state view");
+        assertEquals(g2, state, "state view written in place");
+    }
+
+    @Test
     void unboundLarsFailsClearly() {
         ComputationGraph g = graph(OptimizerConfig.lars(0.1, 0.9, 1e-3));
         Throwable t = assertThrows(Throwable.class, () -> g.fit(batch()));
