@@ -60,7 +60,8 @@ public final class TrainingLoop {
     }
 
     /**
-     * Trains from scratch: builds the graph with the factory (which returns an {@code init()}ed graph).
+     * Trains from scratch: builds the graph with the factory (which returns an {@code init()}ed graph). Rows left in
+     * {@code metrics.csv} by an earlier attempt that never reached a checkpoint are discarded.
      *
      * @throws IllegalStateException if the run directory already holds a checkpoint (use {@link #resume()})
      */
