@@ -1,5 +1,7 @@
 package org.umm4j.train;
 
+import org.umm4j.io.AtomicFiles;
+
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;

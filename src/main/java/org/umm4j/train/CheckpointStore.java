@@ -1,5 +1,7 @@
 package org.umm4j.train;
 
+import org.umm4j.io.AtomicFiles;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

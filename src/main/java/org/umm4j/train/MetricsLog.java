@@ -1,5 +1,7 @@
 package org.umm4j.train;
 
+import org.umm4j.io.AtomicFiles;
+
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package org.umm4j.train;
 
+import org.umm4j.io.AtomicFiles;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
