@@ -77,5 +77,20 @@ class BackboneTest {
         assertEquals(b.output(x), r.output(x));
         assertEquals(b.features(x, Taps.STAGE3).get(Taps.STAGE3), r.features(x, Taps.STAGE3).get(Taps.STAGE3));
         assertThrows(IOException.class, () -> Backbone.load(dir.resolve("missing.zip")));
+        Path plain = dir.resolve("plain.zip");
+        org.deeplearning4j.util.ModelSerializer.writeModel(b.graph(), plain.toFile(), false);
+        IOException e = assertThrows(IOException.class, () -> Backbone.load(plain));
+        assertTrue(e.getMessage().contains("not a umm4j backbone"), e.getMessage());
+    }
+
+    @Test
+    void copyIsIndependent() {
+        Backbone b = Backbone.create(NnTestSupport.tiny(18, Stem.CIFAR, 0.125, 8, DataType.FLOAT));
+        INDArray x = NnTestSupport.random(3, DataType.FLOAT, 2, 3, 8, 8);
+        Backbone c = b.copy();
+        assertEquals(b.output(x), c.output(x));
+        c.graph().params().muli(1.1);
+        assertNotEquals(b.graph().params(), c.graph().params());
+        assertEquals(b.config(), c.config());
     }
 }
