@@ -108,6 +108,14 @@ public final class Backbone {
         return b;
     }
 
+    /**
+     * @return a deep copy (parameters, BN statistics, updater state) with an independent graph, e.g. the
+     *     initial EMA target network of BYOL
+     */
+    public Backbone copy() {
+        return new Backbone(config, heads, graph.clone());
+    }
+
     /** @return the updater stored in the graph's layers */
     IUpdater updater() {
         return ((BaseLayer) graph.getLayer("stem_conv").conf().getLayer()).getIUpdater().clone();

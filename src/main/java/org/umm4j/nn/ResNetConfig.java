@@ -31,7 +31,7 @@ public record ResNetConfig(int depth, Stem stem, double widthMultiplier, int inp
                            int width, long seed, DataType dataType) implements Serializable {
 
     /** torchvision's stage widths at multiplier 1. */
-    public static final int[] BASE_WIDTHS = {64, 128, 256, 512};
+    public static final java.util.List<Integer> BASE_WIDTHS = java.util.List.of(64, 128, 256, 512);
 
     public ResNetConfig {
         if (depth != 18 && depth != 50) {
@@ -63,9 +63,9 @@ public record ResNetConfig(int depth, Stem stem, double widthMultiplier, int inp
 
     /** @return the stage widths before bottleneck expansion, {@code max(1, round(base * widthMultiplier))} */
     public int[] stageWidths() {
-        int[] w = new int[BASE_WIDTHS.length];
+        int[] w = new int[BASE_WIDTHS.size()];
         for (int i = 0; i < w.length; i++) {
-            w[i] = Math.max(1, (int) Math.round(BASE_WIDTHS[i] * widthMultiplier));
+            w[i] = Math.max(1, (int) Math.round(BASE_WIDTHS.get(i) * widthMultiplier));
         }
         return w;
     }

@@ -1,4 +1,19 @@
 /**
- * Backbones (ResNet-18/50 as DL4J ComputationGraphs with CIFAR and ImageNet stems and a width multiplier), named feature taps, projection and prediction heads, and the split of a backbone into a frozen early part and a trainable last part.
+ * Backbones and heads as DL4J {@code ComputationGraph}s.
+ *
+ * <ul>
+ *   <li>{@link org.umm4j.nn.ResNetConfig} (+ {@link org.umm4j.nn.Stem}) describes a ResNet-18/50 with a
+ *       CIFAR or ImageNet stem and a width multiplier; {@link org.umm4j.nn.ResNets} builds it (or hands out
+ *       a graph builder to extend).</li>
+ *   <li>{@link org.umm4j.nn.Taps}: the vertex names of the stem, stage and pool outputs, with the UMM
+ *       defaults {@code EARLY_DEFAULT = STAGE2} and {@code LAST = POOL}.</li>
+ *   <li>{@link org.umm4j.nn.Backbone}: graph + config + heads; features at several taps in one pass,
+ *       {@link org.umm4j.nn.Backbone#split split} into a frozen f_e and a trainable f_l
+ *       ({@link org.umm4j.nn.SplitBackbone}), atomic save/load.</li>
+ *   <li>{@link org.umm4j.nn.MlpHeadConfig} and {@link org.umm4j.nn.Heads}: projection/prediction MLPs with
+ *       the SimCLR, BYOL, SimSiam, Barlow Twins and VICReg sizes.</li>
+ *   <li>{@link org.umm4j.nn.ExternalGradients}: train a loss-free graph from an external dL/dz.</li>
+ *   <li>{@link org.umm4j.nn.ParamCounts}: trainable parameter counts comparable with PyTorch's.</li>
+ * </ul>
  */
 package org.umm4j.nn;

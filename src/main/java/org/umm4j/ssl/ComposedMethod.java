@@ -117,11 +117,11 @@ final class ComposedMethod implements SslMethod {
                 yield ObjectiveInput.withTargets(o1, o2, rows(z, 0, n), rows(z, n, 2 * n));
             }
             case EMA -> {
-                INDArray t = target.output(true, x)[0];
+                INDArray t = targetOutput(x);
                 yield ObjectiveInput.withTargets(o1, o2, rows(t, 0, n), rows(t, n, 2 * n));
             }
             case QUEUE -> {
-                INDArray k = target.output(true, x)[0];
+                INDArray k = targetOutput(x);
                 // symmetric MoCo: q1 against k2 and q2 against k1
                 yield new ObjectiveInput(List.of(o1, o2), List.of(rows(k, n, 2 * n), rows(k, 0, n)),
                         Map.of(QUEUE, queue.negatives()));
@@ -135,10 +135,17 @@ final class ComposedMethod implements SslMethod {
             ema(online, target, tauSchedule.tau(iteration));
         } else if (targets == Methods.Targets.QUEUE) {
             ema(online, target, MOCO_MOMENTUM);
-            queue.enqueue(rows(target.output(true, views.get(0))[0], 0, n));
+            queue.enqueue(targetOutput(views.get(0)));
         }
         Map<String, Double> parts = new LinkedHashMap<>(lg.parts());
         return new StepOutput(lg.loss(), parts);
+    }
+
+    /** The target's output in training mode (batch statistics); feedForward, since outputSingle(train) breaks on fixed-affine BN. */
+    private INDArray targetOutput(INDArray x) {
+        target.getConfiguration().setTrainingWorkspaceMode(WorkspaceMode.NONE);
+        return target.feedForward(new INDArray[]{x}, true, true)
+                .get(target.getConfiguration().getNetworkOutputs().get(0)).detach();
     }
 
     private static INDArray rows(INDArray a, int from, int to) {

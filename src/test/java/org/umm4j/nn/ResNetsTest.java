@@ -59,6 +59,16 @@ class ResNetsTest {
     }
 
     @Test
+    void layersRunOnTheOneDnnFastPath() {
+        Backbone b = Backbone.create(NnTestSupport.tiny(18, Stem.IMAGENET, 0.125, 16, DataType.FLOAT));
+        b.output(NnTestSupport.random(5, DataType.FLOAT, 2, 3, 16, 16)); // helpers are created on first use
+        ComputationGraph g = b.graph();
+        assertEquals("MKLDNNConvHelper", g.getLayer("s3b1_conv2").getHelper().getClass().getSimpleName());
+        assertEquals("MKLDNNBatchNormHelper", g.getLayer("s3b1_bn2").getHelper().getClass().getSimpleName());
+        assertEquals("MKLDNNSubsamplingHelper", g.getLayer(Taps.STEM).getHelper().getClass().getSimpleName());
+    }
+
+    @Test
     void convolutionsHaveNoBias() {
         ComputationGraph g = ResNets.build(NnTestSupport.tiny(18, Stem.IMAGENET, 0.125, 16, DataType.FLOAT));
         int convs = 0;

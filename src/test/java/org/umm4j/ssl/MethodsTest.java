@@ -23,7 +23,12 @@ class MethodsTest {
     }
 
     static SslMethod tiny(String name) {
-        return Methods.create(MethodConfig.of(name, tinyResNet(), 100, 5).withHeadScale(1.0 / 64).withQueueSize(32));
+        MethodConfig c = MethodConfig.of(name, tinyResNet(), 100, 5).withHeadScale(1.0 / 64).withQueueSize(32);
+        if (name.equals("wmse")) {
+            // W-MSE whitens sub-batches larger than the embedding: 64/16 = 4 dims, sub-batch 8
+            c = c.withHeadScale(1.0 / 16).withObjectiveParams(Map.of("subBatchSize", 8.0));
+        }
+        return Methods.create(c);
     }
 
     private static List<INDArray> views(long seed) {

@@ -29,11 +29,16 @@ class PretrainerTest {
     private static final ImageDataset DATA = SyntheticDataset.generate(new SyntheticDataset.Config(4, 6, 16, 3, 9));
 
     private Pretrainer pretrainer(String method, int epochs, Path out, Pretrainer.EpochListener l) {
+        return pretrainer(method, epochs, epochs, out, l);
+    }
+
+    /** {@code plannedEpochs} fixes the EMA schedule, as for a run stopped after {@code epochs}. */
+    private Pretrainer pretrainer(String method, int epochs, int plannedEpochs, Path out, Pretrainer.EpochListener l) {
         ResNetConfig rc = ResNetConfig.builder().setDepth(18).setStem(Stem.CIFAR).setInput(3, 16, 16)
                 .optWidthMultiplier(0.125).optSeed(3).build();
         Recipe recipe = Recipes.simclr("simclr-16", 16, 0.2, 0.5, 0.0,
                 org.umm4j.data.augment.Normalize.cifar10());
-        SslMethod m = Methods.create(MethodConfig.of(method, rc, (long) epochs * (DATA.size() / 8), 5)
+        SslMethod m = Methods.create(MethodConfig.of(method, rc, (long) plannedEpochs * (DATA.size() / 8), 5)
                 .withHeadScale(1.0 / 64).withQueueSize(16));
         Pretrainer.Builder b = Pretrainer.builder().setDataset(DATA).setRecipe(recipe).setMethod(m)
                 .setOptimizer(OptimizerConfig.adam(1e-3)).setEpochs(epochs).setBatchSize(8).setOut(out).optSeed(11);
@@ -67,7 +72,7 @@ class PretrainerTest {
     @Test
     void resumeWithAnEmaTargetIsExact() {
         ComputationGraph straight = pretrainer("byol", 2, dir.resolve("a"), null).run(false).graph();
-        pretrainer("byol", 1, dir.resolve("b"), null).run(false);
+        pretrainer("byol", 1, 2, dir.resolve("b"), null).run(false);
         ComputationGraph resumed = pretrainer("byol", 2, dir.resolve("b"), null).run(true).graph();
         assertEquals(straight.params(), resumed.params());
         ComputationGraph t1 = Checkpoint.latest(dir.resolve("a")).orElseThrow().restoreGraph("target", false);
