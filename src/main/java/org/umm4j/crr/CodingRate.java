@@ -65,6 +65,8 @@ public final class CodingRate {
 
     private final double eps;
     private final Form form;
+    private final long yBlockBytes;
+    private final long gramChunkDoubles;
 
     /**
      * @param eps distortion {@code eps > 0} (not squared)
@@ -74,9 +76,16 @@ public final class CodingRate {
     }
 
     CodingRate(double eps, Form form) {
+        this(eps, form, Y_BLOCK_BYTES, GRAM_CHUNK_DOUBLES);
+    }
+
+    /** Tests shrink the memory bounds to exercise the blocked paths on small inputs. */
+    CodingRate(double eps, Form form, long yBlockBytes, long gramChunkDoubles) {
         Checks.positive("eps", eps);
         this.eps = eps;
         this.form = form;
+        this.yBlockBytes = yBlockBytes;
+        this.gramChunkDoubles = gramChunkDoubles;
     }
 
     /** @return a calculator with {@link #DEFAULT_EPS} */
@@ -452,7 +461,7 @@ public final class CodingRate {
             (gram ? small : large).add(col);
         }
         // small classes: Gram form, s x s, built straight from the rows of Z
-        int smallChunk = Math.max(1, (int) Math.min(Integer.MAX_VALUE / 2, GRAM_CHUNK_DOUBLES / Math.max(1, (long) d * d)));
+        int smallChunk = Math.max(1, (int) Math.min(Integer.MAX_VALUE / 2, gramChunkDoubles / Math.max(1, (long) d * d)));
         for (int c0 = 0; c0 < small.size(); c0 += smallChunk) {
             java.util.List<Col> chunk = small.subList(c0, Math.min(small.size(), c0 + smallChunk));
             run(chunk, col -> {
@@ -475,8 +484,8 @@ public final class CodingRate {
             }
             return;
         }
-        int chunk = (int) Math.max(1, Math.min(large.size(), GRAM_CHUNK_DOUBLES / npairs));
-        YBlocks y = new YBlocks(f, large.size() > chunk);
+        int chunk = (int) Math.max(1, Math.min(large.size(), gramChunkDoubles / npairs));
+        YBlocks y = new YBlocks(f, large.size() > chunk, yBlockBytes);
         for (int c0 = 0; c0 < large.size(); c0 += chunk) {
             java.util.List<Col> cols = large.subList(c0, Math.min(large.size(), c0 + chunk));
             double[][] packed = y.grams(cols, m);
@@ -580,10 +589,10 @@ public final class CodingRate {
         private final int[] rowStart; // block q covers triangle rows [rowStart[q], rowStart[q+1])
         private final INDArray[] cached;
 
-        YBlocks(Feat f, boolean reuse) {
+        YBlocks(Feat f, boolean reuse, long blockBytes) {
             this.f = f;
             int bytes = f.type == DataType.FLOAT ? 4 : 8;
-            long perBlock = Math.max(f.d, Y_BLOCK_BYTES / bytes / f.m);
+            long perBlock = Math.max(1, blockBytes / bytes / f.m);
             java.util.List<Integer> starts = new java.util.ArrayList<>();
             int a = 0;
             starts.add(0);
