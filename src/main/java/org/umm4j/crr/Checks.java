@@ -2,6 +2,7 @@ package org.umm4j.crr;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
 
@@ -28,9 +29,45 @@ final class Checks {
         }
     }
 
+    /**
+     * Row-major copy as double. Bulk NIO copy of a fresh c-ordered duplicate: ND4J's
+     * {@code DataBuffer.asDouble()} converts element by element and is an order of magnitude slower.
+     */
+    static double[] toDoubles(INDArray a) {
+        INDArray c = a.dup('c');
+        if (c.dataType() != DataType.DOUBLE && c.dataType() != DataType.FLOAT) {
+            c = c.castTo(DataType.DOUBLE);
+        }
+        int n = Math.toIntExact(c.length());
+        double[] r = new double[n];
+        if (c.dataType() == DataType.DOUBLE) {
+            c.data().asNio().asDoubleBuffer().get(r);
+        } else {
+            float[] f = new float[n];
+            c.data().asNio().asFloatBuffer().get(f);
+            for (int i = 0; i < n; i++) {
+                r[i] = f[i];
+            }
+        }
+        return r;
+    }
+
+    /** A fresh c-ordered {@code rows x cols} array of the given type from row-major doubles. */
+    static INDArray create(double[] v, int rows, int cols, DataType type) {
+        if (type == DataType.FLOAT) {
+            float[] f = new float[v.length];
+            for (int i = 0; i < v.length; i++) {
+                f[i] = (float) v[i];
+            }
+            return Nd4j.create(f, new long[]{rows, cols}, 'c');
+        }
+        INDArray a = Nd4j.create(v, new long[]{rows, cols}, 'c');
+        return type == DataType.DOUBLE ? a : a.castTo(type);
+    }
+
     /** Row-major copy as double, checked finite (the scan is O(size), negligible next to the maths). */
     static double[] finiteDoubles(String name, INDArray a) {
-        double[] v = a.dup('c').data().asDouble();
+        double[] v = toDoubles(a);
         for (int i = 0; i < v.length; i++) {
             if (!Double.isFinite(v[i])) {
                 long c = a.columns();

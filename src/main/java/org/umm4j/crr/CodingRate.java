@@ -309,7 +309,7 @@ public final class CodingRate {
         }
 
         INDArray out(double[] g, int rows, int cols) {
-            return Nd4j.create(g, new long[]{rows, cols}, 'c').castTo(type);
+            return Checks.create(g, rows, cols, type);
         }
     }
 
@@ -527,10 +527,7 @@ public final class CodingRate {
             int ri = col.rows[i] * d;
             for (int k = 0; k <= i; k++) {
                 int rk = col.rows[k] * d;
-                double dot = 0;
-                for (int b = 0; b < d; b++) {
-                    dot += f.v[ri + b] * f.v[rk + b];
-                }
+                double dot = Cholesky.dot(f.v, ri, rk, d);
                 a[i * s + k] = col.c * sw[i] * sw[k] * dot + (i == k ? 1 : 0);
             }
         }
@@ -556,17 +553,17 @@ public final class CodingRate {
         int s = col.rows.length;
         int d = f.d;
         double[] zs = new double[s * d];
-        double[] wz = new double[s * d];
+        double[] wzT = new double[d * s]; // built transposed: a c-ordered GEMM operand is faster than a view
         for (int a = 0; a < s; a++) {
             int r = col.rows[a] * d;
             for (int b = 0; b < d; b++) {
                 zs[a * d + b] = f.v[r + b];
-                wz[a * d + b] = col.w[a] * f.v[r + b];
+                wzT[b * s + a] = col.w[a] * f.v[r + b];
             }
         }
-        INDArray zsA = Nd4j.create(zs, new long[]{s, d}, 'c').castTo(f.type);
-        INDArray wzA = Nd4j.create(wz, new long[]{s, d}, 'c').castTo(f.type);
-        return wzA.transpose().mmul(zsA).dup('c').data().asDouble();
+        INDArray zsA = Checks.create(zs, s, d, f.type);
+        INDArray wzA = Checks.create(wzT, d, s, f.type);
+        return Checks.toDoubles(wzA.mmul(zsA));
     }
 
     private static double[] unpack(double[] packed, int d) {
@@ -621,14 +618,14 @@ public final class CodingRate {
                     pt[c * m + col.rows[a]] = col.w[a];
                 }
             }
-            INDArray ptA = Nd4j.create(pt, new long[]{nc, m}, 'c').castTo(f.type);
+            INDArray ptA = Checks.create(pt, nc, m, f.type);
             double[][] out = new double[nc][(int) npairs];
             for (int q = 0; q + 1 < rowStart.length; q++) {
                 INDArray y = cached != null && cached[0] != null ? cached[0] : build(rowStart[q], rowStart[q + 1]);
                 if (cached != null) {
                     cached[0] = y;
                 }
-                double[] r = ptA.mmul(y).dup('c').data().asDouble();
+                double[] r = Checks.toDoubles(ptA.mmul(y));
                 int off = rowStart[q] * (rowStart[q] + 1) / 2;
                 int len = (int) y.columns();
                 for (int c = 0; c < nc; c++) {

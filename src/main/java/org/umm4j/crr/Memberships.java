@@ -66,7 +66,7 @@ public final class Memberships {
             }
             v[i * k + labels[i]] = 1;
         }
-        return Nd4j.create(v, new long[]{labels.length, k}, 'c').castTo(type);
+        return Checks.create(v, labels.length, k, type);
     }
 
     /**
@@ -84,7 +84,7 @@ public final class Memberships {
         for (int i = 0; i < m; i++) {
             softmaxRowExcludingDiagonal(cos, p, i, m, tau);
         }
-        return Nd4j.create(p, new long[]{m, m}, 'c').castTo(z.dataType());
+        return Checks.create(p, m, m, z.dataType());
     }
 
     /**
@@ -201,7 +201,7 @@ public final class Memberships {
                 out[i * d + c] = (dn[c] - proj * n[i * d + c]) / norm[i];
             }
         }
-        return Nd4j.create(out, new long[]{m, d}, 'c').castTo(z.dataType());
+        return Checks.create(out, m, d, z.dataType());
     }
 
     /** Row-normalised copy of {@code z}; rejects zero rows (their cosine is undefined). */
@@ -235,9 +235,15 @@ public final class Memberships {
         }
         double[] zv = Checks.finiteDoubles("Z", z);
         double[] n = normalise(zv, m, d, new double[m]);
-        INDArray nn = Nd4j.create(n, new long[]{m, d}, 'c').castTo(z.dataType());
-        INDArray c = nn.mmul(nn.transpose());
-        return c.dup('c').data().asDouble();
+        double[] nt = new double[d * m]; // both GEMM operands c-ordered (faster than a transposed view)
+        for (int i = 0; i < m; i++) {
+            for (int c = 0; c < d; c++) {
+                nt[c * m + i] = n[i * d + c];
+            }
+        }
+        INDArray nn = Checks.create(n, m, d, z.dataType());
+        INDArray c = nn.mmul(Checks.create(nt, d, m, z.dataType()));
+        return Checks.toDoubles(c);
     }
 
     private static void softmaxRowExcludingDiagonal(double[] cos, double[] p, int i, int m, double tau) {

@@ -159,6 +159,6 @@ public final class SparseMembership {
                 v[support[j][t] * cols + j] = weights[j][t];
             }
         }
-        return Nd4j.create(v, new long[]{rows, cols}, 'c').castTo(type);
+        return Checks.create(v, rows, cols, type);
     }
 }
