@@ -40,20 +40,51 @@ public final class Cholesky {
             throw new IllegalArgumentException("a: expected at least n*n = " + ((long) n * n)
                     + " elements for n = " + n + ", got " + a.length);
         }
-        for (int i = 0; i < n; i++) {
-            final int ri = i * n;
-            for (int j = 0; j < i; j++) {
+        int i0 = 0;
+        // four rows at a time: each row j of L is loaded once for four dot products (register blocking)
+        for (; i0 + 3 < n; i0 += 4) {
+            final int r0 = i0 * n;
+            final int r1 = r0 + n;
+            final int r2 = r1 + n;
+            final int r3 = r2 + n;
+            for (int j = 0; j < i0; j++) {
                 final int rj = j * n;
-                double s = a[ri + j] - dot(a, ri, rj, j);
-                a[ri + j] = s / a[rj + j];
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                for (int k = 0; k < j; k++) {
+                    double l = a[rj + k];
+                    s0 += a[r0 + k] * l;
+                    s1 += a[r1 + k] * l;
+                    s2 += a[r2 + k] * l;
+                    s3 += a[r3 + k] * l;
+                }
+                double piv = a[rj + j];
+                a[r0 + j] = (a[r0 + j] - s0) / piv;
+                a[r1 + j] = (a[r1 + j] - s1) / piv;
+                a[r2 + j] = (a[r2 + j] - s2) / piv;
+                a[r3 + j] = (a[r3 + j] - s3) / piv;
             }
-            double s = a[ri + i] - dot(a, ri, ri, i);
-            if (!(s > 0) || Double.isInfinite(s)) {
-                throw new IllegalArgumentException("matrix is not positive definite: pivot " + i
-                        + " of " + n + " is " + s);
+            for (int i = i0; i < i0 + 4; i++) {
+                rowFrom(a, n, i, i0);
             }
-            a[ri + i] = Math.sqrt(s);
         }
+        for (int i = i0; i < n; i++) {
+            rowFrom(a, n, i, 0);
+        }
+    }
+
+    /** Row {@code i} of {@code L}, columns {@code j0 .. i} (columns before {@code j0} are already done). */
+    private static void rowFrom(double[] a, int n, int i, int j0) {
+        final int ri = i * n;
+        for (int j = j0; j < i; j++) {
+            final int rj = j * n;
+            a[ri + j] = (a[ri + j] - dot(a, ri, rj, j)) / a[rj + j];
+        }
+        double s = a[ri + i] - dot(a, ri, ri, i);
+        if (!(s > 0) || Double.isInfinite(s)) {
+            throw new IllegalArgumentException("matrix is not positive definite: pivot " + i
+                    + " of " + n + " is " + s);
+        }
+        a[ri + i] = Math.sqrt(s);
     }
 
     /** Dot product of {@code a[p .. p+len)} and {@code a[q .. q+len)} with four accumulators. */

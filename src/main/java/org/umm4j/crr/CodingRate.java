@@ -56,7 +56,7 @@ public final class CodingRate {
     /** Elements of Y per block (bounded memory for the batched Gram products). */
     private static final long Y_BLOCK_BYTES = 64L << 20;
     /** Doubles of packed Grams held per chunk of classes. */
-    private static final long GRAM_CHUNK_DOUBLES = 4L << 20;
+    private static final long GRAM_CHUNK_DOUBLES = 16L << 20;
     /** Fewer large classes than this are done by one GEMM each instead of the batched Y product. */
     private static final int BATCH_MIN_COLUMNS = 16;
 
