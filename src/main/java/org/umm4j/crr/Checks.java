@@ -1,0 +1,104 @@
+package org.umm4j.crr;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+
+/** Argument validation shared by the crr classes; every message names the argument. */
+final class Checks {
+    private Checks() {
+    }
+
+    static void matrix(String name, INDArray a) {
+        if (a == null) {
+            throw new IllegalArgumentException(name + ": expected a matrix, got null");
+        }
+        if (a.rank() != 2) {
+            throw new IllegalArgumentException(name + ": expected a rank-2 matrix, got rank " + a.rank()
+                    + " with shape " + Arrays.toString(a.shape()));
+        }
+        if (a.rows() < 1 || a.columns() < 1) {
+            throw new IllegalArgumentException(name + ": expected a non-empty matrix, got shape "
+                    + Arrays.toString(a.shape()));
+        }
+        DataType t = a.dataType();
+        if (t != DataType.DOUBLE && t != DataType.FLOAT) {
+            throw new IllegalArgumentException(name + ": expected data type DOUBLE or FLOAT, got " + t);
+        }
+    }
+
+    /**
+     * Row-major copy as double. Bulk NIO copy of a fresh c-ordered duplicate: ND4J's
+     * {@code DataBuffer.asDouble()} converts element by element and is an order of magnitude slower.
+     */
+    static double[] toDoubles(INDArray a) {
+        INDArray c = a.dup('c');
+        if (c.dataType() != DataType.DOUBLE && c.dataType() != DataType.FLOAT) {
+            c = c.castTo(DataType.DOUBLE);
+        }
+        int n = Math.toIntExact(c.length());
+        double[] r = new double[n];
+        if (c.dataType() == DataType.DOUBLE) {
+            c.data().asNio().asDoubleBuffer().get(r);
+        } else {
+            float[] f = new float[n];
+            c.data().asNio().asFloatBuffer().get(f);
+            for (int i = 0; i < n; i++) {
+                r[i] = f[i];
+            }
+        }
+        return r;
+    }
+
+    /** A fresh c-ordered {@code rows x cols} array of the given type from row-major doubles. */
+    static INDArray create(double[] v, int rows, int cols, DataType type) {
+        if (type == DataType.FLOAT) {
+            float[] f = new float[v.length];
+            for (int i = 0; i < v.length; i++) {
+                f[i] = (float) v[i];
+            }
+            return Nd4j.create(f, new long[]{rows, cols}, 'c');
+        }
+        INDArray a = Nd4j.create(v, new long[]{rows, cols}, 'c');
+        return type == DataType.DOUBLE ? a : a.castTo(type);
+    }
+
+    /** Row-major copy as double, checked finite (the scan is O(size), negligible next to the maths). */
+    static double[] finiteDoubles(String name, INDArray a) {
+        double[] v = toDoubles(a);
+        for (int i = 0; i < v.length; i++) {
+            if (!Double.isFinite(v[i])) {
+                long c = a.columns();
+                throw new IllegalArgumentException(name + ": expected finite values, got " + v[i]
+                        + " at (" + (i / c) + ", " + (i % c) + ")");
+            }
+        }
+        return v;
+    }
+
+    static void positive(String name, double x) {
+        if (!(x > 0) || Double.isInfinite(x)) {
+            throw new IllegalArgumentException(name + ": expected a finite value > 0, got " + x);
+        }
+    }
+
+    static void membershipRows(String name, double[] p, int m, int k) {
+        for (int i = 0; i < m; i++) {
+            double s = 0;
+            for (int j = 0; j < k; j++) {
+                double x = p[i * k + j];
+                if (x < 0) {
+                    throw new IllegalArgumentException(name + ": expected non-negative entries, got " + x
+                            + " at (" + i + ", " + j + ")");
+                }
+                s += x;
+            }
+            if (Math.abs(s - 1) > Memberships.ROW_SUM_TOLERANCE) {
+                throw new IllegalArgumentException(name + ": expected every row to sum to 1 (tolerance "
+                        + Memberships.ROW_SUM_TOLERANCE + "), row " + i + " sums to " + s);
+            }
+        }
+    }
+}
