@@ -34,7 +34,7 @@ import java.util.stream.IntStream;
  * the smaller of two equal determinants is factored (Sylvester's identity), with
  * {@code S_j} the support of column {@code j}, {@code s = |S_j|}, {@code W = diag(P[S_j, j])}:
  * <pre>
- *   logdet(I_d + c Z^T P_j Z) = logdet(I_s + c W^1/2 Z_S Z_S^T W^1/2)            (used when s < d)
+ *   logdet(I_d + c Z^T P_j Z) = logdet(I_s + c W^1/2 Z_S Z_S^T W^1/2)            (used when s &lt; d)
  *   P_j Z (I_d + c Z^T P_j Z)^-1 = W^1/2 (I_s + c W^1/2 Z_S Z_S^T W^1/2)^-1 W^1/2 Z_S   (push-through)
  * </pre>
  * so one-hot labels with small classes, and the top-k instance membership
