@@ -9,7 +9,7 @@ package org.umm4j.crr;
  * {@code L}, where {@code A = L L^T}; the strict upper triangle is left untouched and ignored. Then
  * <pre>
  *   logdet(A) = 2 sum_i log L_ii                         ({@link #logdet})
- *   A x = b   <=>  L y = b (forward), L^T x = y (back)   ({@link #solveInPlace})
+ *   A x = b   &lt;=&gt;  L y = b (forward), L^T x = y (back)   ({@link #solveInPlace})
  * </pre>
  * No explicit inverse or determinant is ever formed: determinants of {@code I + c G} overflow
  * for the sizes used in coding-rate work, and explicit inverses lose accuracy.

@@ -34,7 +34,7 @@ import java.util.stream.IntStream;
  * the smaller of two equal determinants is factored (Sylvester's identity), with
  * {@code S_j} the support of column {@code j}, {@code s = |S_j|}, {@code W = diag(P[S_j, j])}:
  * <pre>
- *   logdet(I_d + c Z^T P_j Z) = logdet(I_s + c W^1/2 Z_S Z_S^T W^1/2)            (used when s < d)
+ *   logdet(I_d + c Z^T P_j Z) = logdet(I_s + c W^1/2 Z_S Z_S^T W^1/2)            (used when s &lt; d)
  *   P_j Z (I_d + c Z^T P_j Z)^-1 = W^1/2 (I_s + c W^1/2 Z_S Z_S^T W^1/2)^-1 W^1/2 Z_S   (push-through)
  * </pre>
  * so one-hot labels with small classes, and the top-k instance membership
@@ -44,16 +44,22 @@ import java.util.stream.IntStream;
  * ({@code a >= b}, the packed lower triangle), {@code (Z^T P_j Z)_(a,b) = (P^T Y)[j, (a,b)]}, computed by
  * ND4J's GEMM in blocks that bound memory. The factorisations run in parallel over classes.
  *
- * <p>Data types: DOUBLE and FLOAT inputs are accepted; the {@code O(m d^2)}-per-class Gram products run in
- * the input's data type (ND4J GEMM); the small factorisations, log-determinant sums and triangular solves
- * run in double because they are a small share of the cost (so FLOAT results are accurate to float's
- * Gram rounding, about 1e-6 relative). Results of gradient methods have the input's data type.
+ * <p>Data types: DOUBLE and FLOAT inputs are accepted. The dominant cost, the {@code d x d} Gram products
+ * of classes with large support ({@code O(s d^2)} each), runs in the input's data type through ND4J's GEMM.
+ * Everything that is cheap next to it runs in double whatever the input: the {@code s x s} Gram blocks of
+ * small supports, every Cholesky factorisation, the log-determinant sums and the triangular solves. FLOAT
+ * results are therefore accurate to float's rounding of the Gram entries (about 1e-6 relative; tested to
+ * 1e-4 against the float64 fixture). Gradient and membership-gradient results have the input's data type.
+ *
+ * <p>Cost, for {@code m = 1000} FLOAT features on 2 cores (benchmarks/README.md): R 30-110 ms; Rc under
+ * the top-10 instance membership 15-34 ms; Rc under the dense instance membership (1000 full-support
+ * classes) about 1.3 s at {@code d = 128} and tens of seconds at {@code d = 512}.
  */
 public final class CodingRate {
     /** Default distortion, as in MCR^2 and the UMM paper. */
     public static final double DEFAULT_EPS = 0.5;
 
-    /** Elements of Y per block (bounded memory for the batched Gram products). */
+    /** Bytes of Y per block (bounds the memory of the batched Gram products). */
     private static final long Y_BLOCK_BYTES = 64L << 20;
     /** Doubles of packed Grams held per chunk of classes. */
     private static final long GRAM_CHUNK_DOUBLES = 16L << 20;

@@ -19,7 +19,11 @@ import org.nd4j.linalg.factory.Nd4j;
  *       dense row, <b>renormalised to sum to 1</b> (equivalently, a softmax over those {@code k}
  *       neighbours only). Every column then has few non-zeros (on average {@code k}), which lets
  *       {@link CodingRate} use Sylvester's identity on each column's support. With
- *       {@code k = m - 1} it equals {@link #instance}.</li>
+ *       {@code k = m - 1} it equals {@link #instance}. It is a sharper membership, not a numerical
+ *       approximation of the dense one: when dense rows are nearly uniform (unclustered features, large
+ *       {@code tau}) every dense column covers almost all samples and {@code Rc} approaches {@code R}
+ *       ({@code dR} near 0), whereas top-k columns hold about {@code k} samples and {@code Rc} stays
+ *       small. Compare monitor values only within one membership and one {@code k}.</li>
  * </ul>
  * The instance membership depends on {@code Z}; {@link CodingRate}'s gradients treat {@code P} as fixed,
  * and {@link #instanceBackward} carries a gradient with respect to {@code P} back to {@code Z}.
