@@ -3,7 +3,6 @@ package org.umm4j.ssl;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -38,7 +37,7 @@ import java.util.Map;
  * factors above, as the official code also does) rather than summing them. Inside every l the VICReg paper's
  * form is used (no 1/2 on the variance terms, see {@link VicReg}). Defaults: alpha = 0.75 (paper), gamma = 20
  * (paper's value for ResNet 7x7 maps), VICReg coefficients 25 / 25 / 1 for both terms. Symmetric in the views.
- * Cost: the feature matching needs N products of [L, C] x [C, L].
+ * Cost: the feature matching needs one batched product [N, L, C] x [N, C, L].
  */
 public final class VicRegL implements Objective {
     public static final double DEFAULT_ALPHA = 0.75;
@@ -165,12 +164,21 @@ public final class VicRegL implements Objective {
                 rowsB[img * gamma + k] = img * l + nn[order[k]];
             }
         }
-        INDArray a = fa.getRows(rowsA);
-        INDArray b = fb.getRows(rowsB);
+        // gather on the JVM side: INDArray.getRows copies row by row through native calls
+        int c = (int) fa.columns();
+        double[] av = fa.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] bv = fb.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] ag = new double[rowsA.length * c];
+        double[] bg = new double[rowsB.length * c];
+        for (int r = 0; r < rowsA.length; r++) {
+            System.arraycopy(av, rowsA[r] * c, ag, r * c, c);
+            System.arraycopy(bv, rowsB[r] * c, bg, r * c, c);
+        }
+        INDArray a = Nd4j.create(ag, new long[]{rowsA.length, c}, DataType.DOUBLE).castTo(fa.dataType());
+        INDArray b = Nd4j.create(bg, new long[]{rowsB.length, c}, DataType.DOUBLE).castTo(fb.dataType());
         LossAndGradients t = VicReg.terms(a, b, invariance, variance, covariance);
         double[] da = t.gradient(0).castTo(DataType.DOUBLE).dup('c').data().asDouble();
         double[] db = t.gradient(1).castTo(DataType.DOUBLE).dup('c').data().asDouble();
-        int c = (int) fa.columns();
         for (int r = 0; r < rowsA.length; r++) {
             for (int j = 0; j < c; j++) {
                 ga[rowsA[r] * c + j] += weight * da[r * c + j];
@@ -198,14 +206,20 @@ public final class VicRegL implements Objective {
     }
 
     private static double[][] featureDistances(INDArray fa, INDArray fb, int n, int l) {
-        double[][] out = new double[n][];
+        long c = fa.columns();
+        INDArray a = fa.reshape(n, l, c);
+        INDArray b = fb.reshape(n, l, c);
+        // one batched product [N, L, C] x [N, L, C]^T -> [N, L, L]; |a - b|^2 = |a|^2 + |b|^2 - 2 a.b
+        double[] prod = Nd4j.matmul(a, b, false, true, false).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] na = a.mul(a).sum(2).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] nb = b.mul(b).sum(2).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[][] out = new double[n][l * l];
         for (int img = 0; img < n; img++) {
-            INDArray a = fa.get(NDArrayIndex.interval(img * l, (img + 1) * l), NDArrayIndex.all());
-            INDArray b = fb.get(NDArrayIndex.interval(img * l, (img + 1) * l), NDArrayIndex.all());
-            INDArray na = a.mul(a).sum(1).reshape(l, 1);
-            INDArray nb = b.mul(b).sum(1).reshape(1, l);
-            INDArray d2 = a.mmul(b.transpose()).muli(-2).addiColumnVector(na).addiRowVector(nb);
-            out[img] = d2.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+            for (int p = 0; p < l; p++) {
+                for (int q = 0; q < l; q++) {
+                    out[img][p * l + q] = na[img * l + p] + nb[img * l + q] - 2 * prod[(img * l + p) * l + q];
+                }
+            }
         }
         return out;
     }

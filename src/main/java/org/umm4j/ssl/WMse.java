@@ -133,19 +133,21 @@ public final class WMse implements Objective {
         }
         INDArray lower = Nd4j.linalg().cholesky(s);
         // ND4J's cholesky leaves the strict upper triangle untouched in some versions: keep the lower part only
-        lower = lower.mul(lowerMask(d, s));
+        lower = lower.mul(lowerMask(d, s, 1.0));
         INDArray inv = Nd4j.linalg().triangularSolve(lower, Tensors.eye(d, s.dataType()), true, false);
         return new Whitened(xc, lower, inv, xc.mmul(inv.transpose()));
     }
 
-    private static INDArray lowerMask(int d, INDArray like) {
-        INDArray m = Nd4j.zeros(like.dataType(), d, d);
+    /** Lower-triangular mask with {@code diagonal} on the diagonal and 1 below it (built on the JVM side). */
+    private static INDArray lowerMask(int d, INDArray like, double diagonal) {
+        double[] m = new double[d * d];
         for (int r = 0; r < d; r++) {
-            for (int c = 0; c <= r; c++) {
-                m.putScalar(r, c, 1.0);
+            for (int c = 0; c < r; c++) {
+                m[r * d + c] = 1.0;
             }
+            m[r * d + r] = diagonal;
         }
-        return m;
+        return Nd4j.create(m, new long[]{d, d}, org.nd4j.linalg.api.buffer.DataType.DOUBLE).castTo(like.dataType());
     }
 
     private INDArray whitenBackward(INDArray g, Whitened wh) {
@@ -155,12 +157,8 @@ public final class WMse implements Objective {
         INDArray dxc = g.mmul(m);                      // Z = Xc M^T
         INDArray abar = wh.xc.transpose().mmul(g);     // dL/dA, A = M^T
         INDArray lbar = m.transpose().mmul(abar.transpose()).mmul(m.transpose()).negi();
-        INDArray mask = lowerMask(d, g);
-        lbar.muli(mask);
-        INDArray p = wh.lower.transpose().mmul(lbar).muli(mask);
-        for (int r = 0; r < d; r++) {
-            p.putScalar(r, r, p.getDouble(r, r) * 0.5);
-        }
+        lbar.muli(lowerMask(d, g, 1.0));
+        INDArray p = wh.lower.transpose().mmul(lbar).muli(lowerMask(d, g, 0.5));   // Phi: lower part, diagonal halved
         INDArray sbar = m.transpose().mmul(p).mmul(m);
         sbar = sbar.add(sbar.transpose()).muli(0.5);
         dxc.addi(wh.xc.mmul(sbar).muli(2 * (1 - eps) / (w - 1)));
