@@ -34,7 +34,8 @@ import java.util.Map;
  *   L = alpha l(z1, z2) + (1 - alpha) (l_spatial + l_distance)
  * </pre>
  * The paper writes each matching in one direction and symmetrises; we average the two directions (the 1/2
- * factors above, as the official code also does) rather than summing them. Inside every l the VICReg paper's
+ * factors above) rather than summing them, so that the local term has the scale of one VICReg loss per matching
+ * type. Inside every l the VICReg paper's
  * form is used (no 1/2 on the variance terms, see {@link VicReg}). Defaults: alpha = 0.75 (paper), gamma = 20
  * (paper's value for ResNet 7x7 maps), VICReg coefficients 25 / 25 / 1 for both terms. Symmetric in the views.
  * Cost: the feature matching needs one batched product [N, L, C] x [N, C, L].

@@ -17,7 +17,9 @@ import java.util.Map;
  *   L  = 1/P sum_{pairs i &lt; j} 1/N sum_n ( 2 - 2 cos(Z_i[n], Z_j[n]) )     (P = V (V - 1) / 2)
  * </pre>
  * i.e. the MSE between l2-normalised whitened vectors, as in the paper's code. Defaults w = 128, eps = 0 (the paper
- * whitens without shrinkage; a small eps helps when w - 1 is close to D). S must be positive definite:
+ * whitens without shrinkage; a small eps helps when w - 1 is close to D). The paper repeats the whitening over
+ * several random partitions (w_iter) and averages: call this objective on differently shuffled batches and average
+ * the results to do the same. S must be positive definite:
  * w &gt; D unless eps &gt; 0.
  *
  * <p>Backward through the whitening, derived by hand (verified by finite differences in the tests): with
