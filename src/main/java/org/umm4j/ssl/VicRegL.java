@@ -115,10 +115,12 @@ public final class VicRegL implements Objective {
         double[] g1 = new double[(int) f1.length()];
         double[] g2 = new double[(int) f2.length()];
         double localWeight = (1 - alpha) * 0.5;
-        double spatial = matchTerm(f1, f2, g1, g2, locationDistances(c1, c2, n, l), n, l, localWeight)
-                + matchTerm(f2, f1, g2, g1, locationDistances(c2, c1, n, l), n, l, localWeight);
-        double distance = matchTerm(f1, f2, g1, g2, featureDistances(f1, f2, n, l), n, l, localWeight)
-                + matchTerm(f2, f1, g2, g1, featureDistances(f2, f1, n, l), n, l, localWeight);
+        double[] v1 = f1.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] v2 = f2.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double spatial = matchTerm(f1, f2, v1, v2, g1, g2, locationDistances(c1, c2, n, l), n, l, localWeight)
+                + matchTerm(f2, f1, v2, v1, g2, g1, locationDistances(c2, c1, n, l), n, l, localWeight);
+        double distance = matchTerm(f1, f2, v1, v2, g1, g2, featureDistances(f1, f2, n, l), n, l, localWeight)
+                + matchTerm(f2, f1, v2, v1, g2, g1, featureDistances(f2, f1, n, l), n, l, localWeight);
         spatial *= 0.5;
         distance *= 0.5;
         double loss = alpha * global.loss() + (1 - alpha) * (spatial + distance);
@@ -136,8 +138,8 @@ public final class VicRegL implements Objective {
      * Matches every location of a to one of b by the given distances, keeps the gamma closest per image, adds
      * weight * dl/dA and weight * dl/dB into ga / gb and returns the unweighted l(A, B).
      */
-    private double matchTerm(INDArray fa, INDArray fb, double[] ga, double[] gb, double[][] dist, int n, int l,
-                             double weight) {
+    private double matchTerm(INDArray fa, INDArray fb, double[] av, double[] bv, double[] ga, double[] gb,
+                             double[][] dist, int n, int l, double weight) {
         int[] rowsA = new int[n * gamma];
         int[] rowsB = new int[n * gamma];
         Integer[] order = new Integer[l];
@@ -167,8 +169,6 @@ public final class VicRegL implements Objective {
         }
         // gather on the JVM side: INDArray.getRows copies row by row through native calls
         int c = (int) fa.columns();
-        double[] av = fa.castTo(DataType.DOUBLE).dup('c').data().asDouble();
-        double[] bv = fb.castTo(DataType.DOUBLE).dup('c').data().asDouble();
         double[] ag = new double[rowsA.length * c];
         double[] bg = new double[rowsB.length * c];
         for (int r = 0; r < rowsA.length; r++) {
