@@ -133,11 +133,52 @@ public final class WMse implements Objective {
         if (eps > 0) {
             s.addi(Tensors.eye(d, s.dataType()).muli(eps));
         }
-        INDArray lower = Nd4j.linalg().cholesky(s);
-        // ND4J's cholesky leaves the strict upper triangle untouched in some versions: keep the lower part only
-        lower = lower.mul(lowerMask(d, s, 1.0));
-        INDArray inv = Nd4j.linalg().triangularSolve(lower, Tensors.eye(d, s.dataType()), true, false);
+        // Cholesky and the triangular inverse on the JVM in double precision: ND4J 1.0.0-M2.1's cholesky rejects
+        // well-conditioned FLOAT matrices of size ~128 because its determinant check underflows to 0
+        double[][] factors = choleskyAndInverse(s.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+                .dup('c').data().asDouble(), d);
+        INDArray lower = Nd4j.create(factors[0], new long[]{d, d}, org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+                .castTo(s.dataType());
+        INDArray inv = Nd4j.create(factors[1], new long[]{d, d}, org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+                .castTo(s.dataType());
         return new Whitened(xc, lower, inv, xc.mmul(inv.transpose()));
+    }
+
+    /**
+     * Cholesky factor L of a symmetric positive-definite d x d matrix (row-major) and L^{-1}, both lower
+     * triangular, row-major. IllegalArgumentException when the matrix is not positive definite.
+     */
+    static double[][] choleskyAndInverse(double[] a, int d) {
+        double[] l = new double[d * d];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j <= i; j++) {
+                double sum = a[i * d + j];
+                for (int k = 0; k < j; k++) {
+                    sum -= l[i * d + k] * l[j * d + k];
+                }
+                if (i == j) {
+                    if (!(sum > 0)) {
+                        throw new IllegalArgumentException("the sub-batch covariance is not positive definite (pivot "
+                                + sum + " at " + i + "): use a larger subBatchSize than D or eps > 0");
+                    }
+                    l[i * d + i] = Math.sqrt(sum);
+                } else {
+                    l[i * d + j] = sum / l[j * d + j];
+                }
+            }
+        }
+        // forward substitution column by column: L M = I
+        double[] m = new double[d * d];
+        for (int col = 0; col < d; col++) {
+            for (int i = col; i < d; i++) {
+                double sum = i == col ? 1.0 : 0.0;
+                for (int k = col; k < i; k++) {
+                    sum -= l[i * d + k] * m[k * d + col];
+                }
+                m[i * d + col] = sum / l[i * d + i];
+            }
+        }
+        return new double[][]{l, m};
     }
 
     /** Lower-triangular mask with {@code diagonal} on the diagonal and 1 below it (built on the JVM side). */
