@@ -57,11 +57,9 @@ public final class SimClr implements Objective {
         INDArray norms = Tensors.rowNorms(z);
         INDArray u = Tensors.normalizeRows(z, norms);
         INDArray s = u.mmul(u.transpose()).divi(temperature);
-        // exclude self-similarity: -inf on the diagonal gives exp = 0 and never wins the max
-        INDArray logits = s.dup();
-        for (int i = 0; i < m; i++) {
-            logits.putScalar(i, i, Double.NEGATIVE_INFINITY);
-        }
+        // exclude self-similarity: a huge negative diagonal gives exp = 0 and never wins the max (one op instead of
+        // 2N scalar writes; -1e30 is finite in FLOAT, so no inf * 0 = NaN)
+        INDArray logits = s.add(Tensors.eye(m, s.dataType()).muli(-1e30));
         INDArray rowMax = logits.max(1).reshape(m, 1);
         INDArray e = Transforms.exp(logits.subColumnVector(rowMax), false);
         INDArray rowSum = e.sum(1).reshape(m, 1);

@@ -36,7 +36,7 @@ import java.util.TreeMap;
  * <p>Stateless, no-arg constructible, and JSON round-trippable: the JSON holds {@code "objective"} and each
  * hyper-parameter as its own property (e.g. {@code {"objective":"simclr","temperature":0.2}}); every Spark worker
  * rebuilds the objective from those. Only objectives whose whole input is the stacked batch are accepted:
- * {@value #SUPPORTED_TEXT}. Objectives that need stop-gradient targets, a queue, prototypes or feature maps
+ * simclr, barlow, vicreg, wmse, superinfo. Objectives that need stop-gradient targets, a queue, prototypes or feature maps
  * (byol, simsiam, mocov2, swav, vicregl) are trained by the trainer through external errors
  * ({@code backpropGradient} of the gradients that {@link Objective#compute} returns), not through this class.
  * On Spark the loss is a per-worker batch loss (no negatives across workers).

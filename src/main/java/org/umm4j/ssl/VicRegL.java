@@ -3,7 +3,6 @@ package org.umm4j.ssl;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -35,10 +34,11 @@ import java.util.Map;
  *   L = alpha l(z1, z2) + (1 - alpha) (l_spatial + l_distance)
  * </pre>
  * The paper writes each matching in one direction and symmetrises; we average the two directions (the 1/2
- * factors above, as the official code also does) rather than summing them. Inside every l the VICReg paper's
+ * factors above) rather than summing them, so that the local term has the scale of one VICReg loss per matching
+ * type. Inside every l the VICReg paper's
  * form is used (no 1/2 on the variance terms, see {@link VicReg}). Defaults: alpha = 0.75 (paper), gamma = 20
  * (paper's value for ResNet 7x7 maps), VICReg coefficients 25 / 25 / 1 for both terms. Symmetric in the views.
- * Cost: the feature matching needs N products of [L, C] x [C, L].
+ * Cost: the feature matching needs one batched product [N, L, C] x [N, C, L].
  */
 public final class VicRegL implements Objective {
     public static final double DEFAULT_ALPHA = 0.75;
@@ -115,10 +115,12 @@ public final class VicRegL implements Objective {
         double[] g1 = new double[(int) f1.length()];
         double[] g2 = new double[(int) f2.length()];
         double localWeight = (1 - alpha) * 0.5;
-        double spatial = matchTerm(f1, f2, g1, g2, locationDistances(c1, c2, n, l), n, l, localWeight)
-                + matchTerm(f2, f1, g2, g1, locationDistances(c2, c1, n, l), n, l, localWeight);
-        double distance = matchTerm(f1, f2, g1, g2, featureDistances(f1, f2, n, l), n, l, localWeight)
-                + matchTerm(f2, f1, g2, g1, featureDistances(f2, f1, n, l), n, l, localWeight);
+        double[] v1 = f1.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] v2 = f2.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double spatial = matchTerm(f1, f2, v1, v2, g1, g2, locationDistances(c1, c2, n, l), n, l, localWeight)
+                + matchTerm(f2, f1, v2, v1, g2, g1, locationDistances(c2, c1, n, l), n, l, localWeight);
+        double distance = matchTerm(f1, f2, v1, v2, g1, g2, featureDistances(f1, f2, n, l), n, l, localWeight)
+                + matchTerm(f2, f1, v2, v1, g2, g1, featureDistances(f2, f1, n, l), n, l, localWeight);
         spatial *= 0.5;
         distance *= 0.5;
         double loss = alpha * global.loss() + (1 - alpha) * (spatial + distance);
@@ -136,8 +138,8 @@ public final class VicRegL implements Objective {
      * Matches every location of a to one of b by the given distances, keeps the gamma closest per image, adds
      * weight * dl/dA and weight * dl/dB into ga / gb and returns the unweighted l(A, B).
      */
-    private double matchTerm(INDArray fa, INDArray fb, double[] ga, double[] gb, double[][] dist, int n, int l,
-                             double weight) {
+    private double matchTerm(INDArray fa, INDArray fb, double[] av, double[] bv, double[] ga, double[] gb,
+                             double[][] dist, int n, int l, double weight) {
         int[] rowsA = new int[n * gamma];
         int[] rowsB = new int[n * gamma];
         Integer[] order = new Integer[l];
@@ -165,12 +167,19 @@ public final class VicRegL implements Objective {
                 rowsB[img * gamma + k] = img * l + nn[order[k]];
             }
         }
-        INDArray a = fa.getRows(rowsA);
-        INDArray b = fb.getRows(rowsB);
+        // gather on the JVM side: INDArray.getRows copies row by row through native calls
+        int c = (int) fa.columns();
+        double[] ag = new double[rowsA.length * c];
+        double[] bg = new double[rowsB.length * c];
+        for (int r = 0; r < rowsA.length; r++) {
+            System.arraycopy(av, rowsA[r] * c, ag, r * c, c);
+            System.arraycopy(bv, rowsB[r] * c, bg, r * c, c);
+        }
+        INDArray a = Nd4j.create(ag, new long[]{rowsA.length, c}, DataType.DOUBLE).castTo(fa.dataType());
+        INDArray b = Nd4j.create(bg, new long[]{rowsB.length, c}, DataType.DOUBLE).castTo(fb.dataType());
         LossAndGradients t = VicReg.terms(a, b, invariance, variance, covariance);
         double[] da = t.gradient(0).castTo(DataType.DOUBLE).dup('c').data().asDouble();
         double[] db = t.gradient(1).castTo(DataType.DOUBLE).dup('c').data().asDouble();
-        int c = (int) fa.columns();
         for (int r = 0; r < rowsA.length; r++) {
             for (int j = 0; j < c; j++) {
                 ga[rowsA[r] * c + j] += weight * da[r * c + j];
@@ -198,14 +207,20 @@ public final class VicRegL implements Objective {
     }
 
     private static double[][] featureDistances(INDArray fa, INDArray fb, int n, int l) {
-        double[][] out = new double[n][];
+        long c = fa.columns();
+        INDArray a = fa.reshape(n, l, c);
+        INDArray b = fb.reshape(n, l, c);
+        // one batched product [N, L, C] x [N, L, C]^T -> [N, L, L]; |a - b|^2 = |a|^2 + |b|^2 - 2 a.b
+        double[] prod = Nd4j.matmul(a, b, false, true, false).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] na = a.mul(a).sum(2).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] nb = b.mul(b).sum(2).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[][] out = new double[n][l * l];
         for (int img = 0; img < n; img++) {
-            INDArray a = fa.get(NDArrayIndex.interval(img * l, (img + 1) * l), NDArrayIndex.all());
-            INDArray b = fb.get(NDArrayIndex.interval(img * l, (img + 1) * l), NDArrayIndex.all());
-            INDArray na = a.mul(a).sum(1).reshape(l, 1);
-            INDArray nb = b.mul(b).sum(1).reshape(1, l);
-            INDArray d2 = a.mmul(b.transpose()).muli(-2).addiColumnVector(na).addiRowVector(nb);
-            out[img] = d2.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+            for (int p = 0; p < l; p++) {
+                for (int q = 0; q < l; q++) {
+                    out[img][p * l + q] = na[img * l + p] + nb[img * l + q] - 2 * prod[(img * l + p) * l + q];
+                }
+            }
         }
         return out;
     }

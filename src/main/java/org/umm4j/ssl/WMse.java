@@ -17,7 +17,9 @@ import java.util.Map;
  *   L  = 1/P sum_{pairs i &lt; j} 1/N sum_n ( 2 - 2 cos(Z_i[n], Z_j[n]) )     (P = V (V - 1) / 2)
  * </pre>
  * i.e. the MSE between l2-normalised whitened vectors, as in the paper's code. Defaults w = 128, eps = 0 (the paper
- * whitens without shrinkage; a small eps helps when w - 1 is close to D). S must be positive definite:
+ * whitens without shrinkage; a small eps helps when w - 1 is close to D). The paper repeats the whitening over
+ * several random partitions (w_iter) and averages: call this objective on differently shuffled batches and average
+ * the results to do the same. S must be positive definite:
  * w &gt; D unless eps &gt; 0.
  *
  * <p>Backward through the whitening, derived by hand (verified by finite differences in the tests): with
@@ -131,21 +133,64 @@ public final class WMse implements Objective {
         if (eps > 0) {
             s.addi(Tensors.eye(d, s.dataType()).muli(eps));
         }
-        INDArray lower = Nd4j.linalg().cholesky(s);
-        // ND4J's cholesky leaves the strict upper triangle untouched in some versions: keep the lower part only
-        lower = lower.mul(lowerMask(d, s));
-        INDArray inv = Nd4j.linalg().triangularSolve(lower, Tensors.eye(d, s.dataType()), true, false);
+        // Cholesky and the triangular inverse on the JVM in double precision: ND4J 1.0.0-M2.1's cholesky rejects
+        // well-conditioned FLOAT matrices of size ~128 because its determinant check underflows to 0
+        double[][] factors = choleskyAndInverse(s.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+                .dup('c').data().asDouble(), d);
+        INDArray lower = Nd4j.create(factors[0], new long[]{d, d}, org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+                .castTo(s.dataType());
+        INDArray inv = Nd4j.create(factors[1], new long[]{d, d}, org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+                .castTo(s.dataType());
         return new Whitened(xc, lower, inv, xc.mmul(inv.transpose()));
     }
 
-    private static INDArray lowerMask(int d, INDArray like) {
-        INDArray m = Nd4j.zeros(like.dataType(), d, d);
-        for (int r = 0; r < d; r++) {
-            for (int c = 0; c <= r; c++) {
-                m.putScalar(r, c, 1.0);
+    /**
+     * Cholesky factor L of a symmetric positive-definite d x d matrix (row-major) and L^{-1}, both lower
+     * triangular, row-major. IllegalArgumentException when the matrix is not positive definite.
+     */
+    static double[][] choleskyAndInverse(double[] a, int d) {
+        double[] l = new double[d * d];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j <= i; j++) {
+                double sum = a[i * d + j];
+                for (int k = 0; k < j; k++) {
+                    sum -= l[i * d + k] * l[j * d + k];
+                }
+                if (i == j) {
+                    if (!(sum > 0)) {
+                        throw new IllegalArgumentException("the sub-batch covariance is not positive definite (pivot "
+                                + sum + " at " + i + "): use a larger subBatchSize than D or eps > 0");
+                    }
+                    l[i * d + i] = Math.sqrt(sum);
+                } else {
+                    l[i * d + j] = sum / l[j * d + j];
+                }
             }
         }
-        return m;
+        // forward substitution column by column: L M = I
+        double[] m = new double[d * d];
+        for (int col = 0; col < d; col++) {
+            for (int i = col; i < d; i++) {
+                double sum = i == col ? 1.0 : 0.0;
+                for (int k = col; k < i; k++) {
+                    sum -= l[i * d + k] * m[k * d + col];
+                }
+                m[i * d + col] = sum / l[i * d + i];
+            }
+        }
+        return new double[][]{l, m};
+    }
+
+    /** Lower-triangular mask with {@code diagonal} on the diagonal and 1 below it (built on the JVM side). */
+    private static INDArray lowerMask(int d, INDArray like, double diagonal) {
+        double[] m = new double[d * d];
+        for (int r = 0; r < d; r++) {
+            for (int c = 0; c < r; c++) {
+                m[r * d + c] = 1.0;
+            }
+            m[r * d + r] = diagonal;
+        }
+        return Nd4j.create(m, new long[]{d, d}, org.nd4j.linalg.api.buffer.DataType.DOUBLE).castTo(like.dataType());
     }
 
     private INDArray whitenBackward(INDArray g, Whitened wh) {
@@ -155,12 +200,8 @@ public final class WMse implements Objective {
         INDArray dxc = g.mmul(m);                      // Z = Xc M^T
         INDArray abar = wh.xc.transpose().mmul(g);     // dL/dA, A = M^T
         INDArray lbar = m.transpose().mmul(abar.transpose()).mmul(m.transpose()).negi();
-        INDArray mask = lowerMask(d, g);
-        lbar.muli(mask);
-        INDArray p = wh.lower.transpose().mmul(lbar).muli(mask);
-        for (int r = 0; r < d; r++) {
-            p.putScalar(r, r, p.getDouble(r, r) * 0.5);
-        }
+        lbar.muli(lowerMask(d, g, 1.0));
+        INDArray p = wh.lower.transpose().mmul(lbar).muli(lowerMask(d, g, 0.5));   // Phi: lower part, diagonal halved
         INDArray sbar = m.transpose().mmul(p).mmul(m);
         sbar = sbar.add(sbar.transpose()).muli(0.5);
         dxc.addi(wh.xc.mmul(sbar).muli(2 * (1 - eps) / (w - 1)));
