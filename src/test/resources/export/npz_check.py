@@ -14,10 +14,13 @@ BatchNorm (eval): (x - running_mean) / sqrt(running_var + 1e-5) * weight + bias.
 
 Usage: python3 npz_check.py STATE.npz INPUT.npz STEM [HEAD]
 Prints one JSON object: {"keys": {key: [dtype, shape]}, "values": {key: first element (float)},
+"npy_identical": {key: whether the entry's bytes equal numpy.lib.format.write_array's for the same array},
 "pool": [[...]], "head": [[...]] (when HEAD is given)}.
 """
+import io
 import json
 import sys
+import zipfile
 
 import numpy as np
 
@@ -115,6 +118,12 @@ def main():
         out["keys"][k] = [str(a.dtype), list(a.shape)]
         out["values"][k] = float(a.reshape(-1)[0]) if a.size else None
         sd[k] = a.astype(np.float64)
+    out["npy_identical"] = {}
+    with zipfile.ZipFile(sys.argv[1]) as z:
+        for k in state.files:
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, state[k], version=(1, 0))
+            out["npy_identical"][k] = z.read(k + ".npy") == buf.getvalue()
     pool = forward(sd, x, stem)
     out["pool"] = pool.tolist()
     if len(sys.argv) > 4:
