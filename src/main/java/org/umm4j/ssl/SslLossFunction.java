@@ -146,7 +146,8 @@ public final class SslLossFunction implements ILossFunction {
     @Override
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         double loss = evaluate(preOutput, activationFn, mask).loss;
-        return Nd4j.valueArrayOf(new long[]{preOutput.rows(), 1}, loss, preOutput.dataType());
+        // not valueArrayOf: in M2.1 it can follow the default data type instead of the one given
+        return Nd4j.ones(preOutput.dataType(), preOutput.rows(), 1).muli(loss);
     }
 
     @Override
