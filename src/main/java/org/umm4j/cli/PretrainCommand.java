@@ -150,8 +150,14 @@ public final class PretrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try {
             validate();
+            if (resume) {
+                checkResumable();
+            } else if (RunDirectory.exists(out)) {
+                throw new IllegalArgumentException("--out " + out + " already holds a run: pass --resume to continue it"
+                        + " or choose another directory");
+            }
         } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         ImageDataset train = data.load(Split.TRAIN, seed);
         ResNetConfig rc = backbone.config(train, seed);
@@ -166,9 +172,6 @@ public final class PretrainCommand implements Callable<Integer> {
         SslMethod ssl = Methods.create(mc);
         Recipe recipe = recipeFor(m, train, localCrops);
         OptimizerConfig opt = optimizer(stepsPerEpoch);
-        if (resume) {
-            checkResumable();
-        }
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("data", data.toManifest());
         manifest.put("backbone", backbone.toManifest());
