@@ -21,10 +21,10 @@ class PretrainCommandTest {
     @TempDir
     Path dir;
 
-    /** 40 synthetic 32 px images, batches of 16 (2 steps per epoch), the narrowest network. */
+    /** 20 synthetic 32 px images, batches of 8 (2 steps per epoch), the narrowest network. */
     private static String[] args(Path out, String... extra) {
-        List<String> a = new ArrayList<>(List.of("pretrain", "--dataset", "synthetic", "--train-limit", "40",
-                "--width", "0.125", "--head-scale", "0.015625", "--batch-size", "16", "--workers", "1",
+        List<String> a = new ArrayList<>(List.of("pretrain", "--dataset", "synthetic", "--train-limit", "20",
+                "--width", "0.125", "--head-scale", "0.015625", "--batch-size", "8", "--workers", "1",
                 "--seed", "7", "--out", out.toString()));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
@@ -46,7 +46,7 @@ class PretrainCommandTest {
         @SuppressWarnings("unchecked")
         DatasetOptions d = DatasetOptions.fromManifest((Map<String, ?>) cfg.get("data"));
         assertEquals("synthetic", d.name());
-        assertEquals(40, ((Map<?, ?>) cfg.get("data")).get("trainLimit"));
+        assertEquals(20, ((Map<?, ?>) cfg.get("data")).get("trainLimit"));
         @SuppressWarnings("unchecked")
         BackboneOptions b = BackboneOptions.fromManifest((Map<String, ?>) cfg.get("backbone"));
         assertEquals(0.015625, b.headScale());
