@@ -76,7 +76,7 @@ class InvariantsTest {
         List<INDArray> scaled = new ArrayList<>();
         for (INDArray v : in.views()) {
             // positive per-row scales for cosine losses; one global scale for W-MSE (whitening is affine-invariant)
-            INDArray s = name.equals("wmse") ? Nd4j.valueArrayOf(new long[]{v.rows(), 1}, 3.7)
+            INDArray s = name.equals("wmse") ? Nd4j.valueArrayOf(new long[]{v.rows(), 1}, 3.7).castTo(v.dataType())
                     : Nd4j.rand(DataType.DOUBLE, v.rows(), 1).addi(0.2).muli(5);
             scaled.add(v.mulColumnVector(s));
         }
