@@ -25,14 +25,23 @@ import java.util.function.IntFunction;
  *       <td>Chen and He 2021</td></tr>
  *   <tr><td>mocov2</td><td>projector 2048-128</td><td>momentum key encoder (m = 0.99), queue of K keys</td>
  *       <td>Chen et al. 2020</td></tr>
+ *   <tr><td>swav</td><td>projector 2048-128; prototypes [128, 3000] (a trained array outside the graph)</td>
+ *       <td>Sinkhorn codes of the global views; multi-crop (any V &gt;= 2 views, grouped by size)</td>
+ *       <td>Caron et al. 2020</td></tr>
+ *   <tr><td>vicregl</td><td>expander 8192-8192-8192 on the pool; local projector 512-512-512 (1x1 convolutions)
+ *       on stage 4: two graph outputs</td><td>none (global + local VICReg terms, matching on a fixed grid)</td>
+ *       <td>Bardes et al. 2022</td></tr>
+ *   <tr><td>superinfo</td><td>two parallel heads 2048-128 on the pool: mean and log-variance (two graph
+ *       outputs)</td><td>none (NT-Xent of reparameterised samples + KL terms)</td><td>Wang et al. 2024</td></tr>
  * </table>
+ * Head widths, the prototype count and the local projector are scaled by {@link MethodConfig#headScale()}.
  * Adding a method: an {@link Objective}, a line here, a recipe in {@code org.umm4j.data.augment.Recipes} and
- * tests. swav, vicregl and superinfo need graphs with several outputs and are not composed here yet:
- * {@link #create} names them in its error.
+ * tests. Deviations and choices per method are documented in {@link ComposedMethod}.
  */
 public final class Methods {
     /** Methods {@link #create} can build. */
-    public static final List<String> NAMES = List.of("simclr", "barlow", "vicreg", "wmse", "byol", "simsiam", "mocov2");
+    public static final List<String> NAMES = List.of("simclr", "barlow", "vicreg", "wmse", "byol", "simsiam", "mocov2",
+            "swav", "vicregl", "superinfo");
 
     private Methods() {
     }
@@ -46,23 +55,34 @@ public final class Methods {
         /** the online projector's own outputs, detached (SimSiam) */
         SELF,
         /** an EMA key encoder and a queue of negatives (MoCo v2) */
-        QUEUE
+        QUEUE,
+        /** codes from a trained prototype matrix, any number of views (SwAV multi-crop) */
+        PROTOTYPES,
+        /** a second graph output: a local projector on the stage-4 feature map (VICRegL) */
+        LOCAL_MAPS,
+        /** the heads are parallel on the pool, one graph output each: mean and log-variance (SuperInfo) */
+        GAUSSIAN
     }
 
     /** One registry line: heads built from the backbone's feature size, and the target kind. */
     record Spec(String objective, IntFunction<List<MlpHeadConfig>> heads, Targets targets) {
     }
 
-    private static final Map<String, Spec> SPECS = Map.of(
-            "simclr", new Spec("simclr", in -> List.of(Heads.simclrProjector(in)), Targets.NONE),
-            "barlow", new Spec("barlow", in -> List.of(Heads.barlowTwinsProjector(in)), Targets.NONE),
-            "vicreg", new Spec("vicreg", in -> List.of(Heads.vicregExpander(in)), Targets.NONE),
-            "wmse", new Spec("wmse", in -> List.of(MlpHeadConfig.builder().setName("projector").setInputSize(in)
-                    .optHiddenSizes(1024).setOutputSize(64).build()), Targets.NONE),
-            "byol", new Spec("byol", in -> List.of(Heads.byolProjector(in), Heads.byolPredictor()), Targets.EMA),
-            "simsiam", new Spec("simsiam", in -> List.of(Heads.simsiamProjector(in), Heads.simsiamPredictor()),
-                    Targets.SELF),
-            "mocov2", new Spec("mocov2", in -> List.of(Heads.simclrProjector(in)), Targets.QUEUE));
+    private static final Map<String, Spec> SPECS = Map.ofEntries(
+            Map.entry("simclr", new Spec("simclr", in -> List.of(Heads.simclrProjector(in)), Targets.NONE)),
+            Map.entry("barlow", new Spec("barlow", in -> List.of(Heads.barlowTwinsProjector(in)), Targets.NONE)),
+            Map.entry("vicreg", new Spec("vicreg", in -> List.of(Heads.vicregExpander(in)), Targets.NONE)),
+            Map.entry("wmse", new Spec("wmse", in -> List.of(MlpHeadConfig.builder().setName("projector").setInputSize(in)
+                    .optHiddenSizes(1024).setOutputSize(64).build()), Targets.NONE)),
+            Map.entry("byol", new Spec("byol", in -> List.of(Heads.byolProjector(in), Heads.byolPredictor()), Targets.EMA)),
+            Map.entry("simsiam", new Spec("simsiam", in -> List.of(Heads.simsiamProjector(in), Heads.simsiamPredictor()),
+                    Targets.SELF)),
+            Map.entry("mocov2", new Spec("mocov2", in -> List.of(Heads.simclrProjector(in)), Targets.QUEUE)),
+            Map.entry("swav",
+                    new Spec("swav", in -> List.of(Heads.simclrProjector(in)), Targets.PROTOTYPES)),
+            Map.entry("vicregl", new Spec("vicregl", in -> List.of(Heads.vicregExpander(in)), Targets.LOCAL_MAPS)),
+            Map.entry("superinfo", new Spec("superinfo", in -> List.of(gaussian("mu", in), gaussian("logvar", in)),
+                    Targets.GAUSSIAN)));
 
     /**
      * Builds a method.
@@ -73,15 +93,25 @@ public final class Methods {
         String name = config.method().toLowerCase(Locale.ROOT);
         Spec spec = SPECS.get(name);
         if (spec == null) {
-            String more = Objectives.NAMES.contains(name)
-                    ? " ('" + name + "' is an objective, but its method composition is not available yet)" : "";
             throw new IllegalArgumentException("unknown method '" + config.method() + "': expected one of "
-                    + String.join(", ", NAMES) + more);
+                    + String.join(", ", NAMES));
         }
-        Objective objective = Objectives.create(spec.objective(), config.objectiveParams());
-        List<MlpHeadConfig> heads = scaledHeads(spec.heads().apply(config.backbone().featureSize()),
-                config.headScale());
+        Map<String, Double> params = config.objectiveParams();
+        if (spec.targets() == Targets.LOCAL_MAPS && !params.containsKey("gamma")) {
+            params = new java.util.HashMap<>(params);
+            params.put("gamma", (double) ComposedMethod.defaultGamma(config.backbone()));
+        }
+        Objective objective = Objectives.create(spec.objective(), params);
+        List<MlpHeadConfig> raw = spec.heads().apply(config.backbone().featureSize());
+        List<MlpHeadConfig> heads = spec.targets() == Targets.GAUSSIAN
+                ? raw.stream().map(h -> config.headScale() == 1.0 ? h : h.scaled(config.headScale())).toList()
+                : scaledHeads(raw, config.headScale());
         return new ComposedMethod(name, objective, config, heads, spec.targets());
+    }
+
+    /** SuperInfo's Gaussian heads: the SimCLR projector shape, one for the mean and one for the log-variance. */
+    private static MlpHeadConfig gaussian(String name, int in) {
+        return MlpHeadConfig.builder().setName(name).setInputSize(in).optHiddenSizes(2048).setOutputSize(128).build();
     }
 
     /** Scales every head and chains the input sizes. */

@@ -32,6 +32,24 @@ public interface SslMethod {
     Backbone createOnline();
 
     /**
+     * The graph a trainer steps: by default {@code createOnline().graph()}. Methods whose objective needs several
+     * network outputs (VICRegL's local feature maps, SuperInfo's mean and log-variance heads) return a graph with
+     * several outputs here; its backbone vertices carry the same names as {@link #createOnline()}'s, so pooled
+     * features are read from {@code org.umm4j.nn.Taps#POOL} either way.
+     */
+    default ComputationGraph createOnlineGraph() {
+        return createOnline().graph();
+    }
+
+    /**
+     * @param numViews views per batch of an augmentation recipe
+     * @return whether {@link #step} takes that many views (default: exactly 2; SwAV takes any V &gt;= 2)
+     */
+    default boolean acceptsViews(int numViews) {
+        return numViews == 2;
+    }
+
+    /**
      * Prepares the auxiliary state for {@code online} (e.g. the EMA target starts as a copy of it). Called
      * once before the first step of a new run; a resumed run calls {@link #restoreAuxiliary} instead.
      */

@@ -50,6 +50,7 @@ public final class Pretrainer {
     private final List<String> listenerColumns;
     private final Map<String, Object> extraManifest;
     private final List<String> lossParts;
+    private final int workers;
     private MultiViewBatchIterator iterator;
     private int iteratorEpoch = -1;
 
@@ -65,6 +66,7 @@ public final class Pretrainer {
         this.listenerColumns = b.listenerColumns;
         this.extraManifest = b.extraManifest;
         this.lossParts = b.lossParts;
+        this.workers = b.workers;
         int steps = dataset.size() / batchSize;
         if (steps == 0) {
             throw new IllegalArgumentException("batch size " + batchSize + " exceeds the dataset size " + dataset.size()
@@ -125,7 +127,7 @@ public final class Pretrainer {
     }
 
     private ComputationGraph freshGraph() {
-        ComputationGraph g = optimizer.applyTo(method.createOnline().graph());
+        ComputationGraph g = optimizer.applyTo(method.createOnlineGraph());
         method.attach(g);
         return g;
     }
@@ -134,7 +136,8 @@ public final class Pretrainer {
         if (iteratorEpoch != ctx.epoch()) {
             closeIterator();
             iterator = MultiViewBatchIterator.builder().setDataset(dataset).setRecipe(recipe).setBatchSize(batchSize)
-                    .setSeed(training.seed()).optEpoch(ctx.epoch()).optShuffle(true).optDropLast(true).build();
+                    .setSeed(training.seed()).optEpoch(ctx.epoch()).optShuffle(true).optDropLast(true)
+                    .optWorkers(workers).build();
             iteratorEpoch = ctx.epoch();
         }
         if (!iterator.hasNext()) {
@@ -211,6 +214,7 @@ public final class Pretrainer {
         private List<String> listenerColumns = List.of();
         private List<String> lossParts = List.of();
         private Map<String, Object> extraManifest = Map.of();
+        private int workers = Runtime.getRuntime().availableProcessors();
 
         private Builder() {
         }
@@ -286,6 +290,15 @@ public final class Pretrainer {
             return this;
         }
 
+        /** Augmentation worker threads (default: available processors); speed only, never the content. */
+        public Builder optWorkers(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("workers must be at least 1, got " + n);
+            }
+            this.workers = n;
+            return this;
+        }
+
         /** Extra entries for the manifest's config (e.g. the backbone and dataset settings). */
         public Builder optManifest(Map<String, Object> m) {
             this.extraManifest = Map.copyOf(m);
@@ -304,9 +317,9 @@ public final class Pretrainer {
             if (batchSize < 2) {
                 throw new IllegalArgumentException("batchSize must be at least 2, got " + batchSize);
             }
-            if (recipe.numViews() != 2) {
+            if (!method.acceptsViews(recipe.numViews())) {
                 throw new IllegalArgumentException("recipe " + recipe.name() + " has " + recipe.numViews()
-                        + " views; the composed methods take 2");
+                        + " views, which method " + method.name() + " does not take (2 views, or 2 or more for swav)");
             }
             return new Pretrainer(this);
         }

@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.umm4j.nn.ResNetConfig;
 import org.umm4j.nn.Stem;
@@ -38,25 +39,42 @@ class MethodsTest {
         return List.of(a, b);
     }
 
-    /** A few Adam steps on one fixed batch lower every method's loss. */
-    @ParameterizedTest
-    @ValueSource(strings = {"simclr", "barlow", "vicreg", "wmse", "byol", "simsiam", "mocov2"})
-    void aFewStepsLowerTheLoss(String name) {
-        SslMethod m = tiny(name);
-        ComputationGraph g = m.createOnline().graph();
+    /** SwAV's multi-crop batch: the two views plus two 8 px local crops of the first. */
+    private static List<INDArray> multiCrop(long seed) {
+        List<INDArray> v = views(seed);
+        INDArray a = v.get(0);
+        INDArray l1 = a.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, 8),
+                NDArrayIndex.interval(0, 8)).dup();
+        INDArray l2 = a.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(8, 16),
+                NDArrayIndex.interval(4, 12)).dup();
+        return List.of(v.get(0), v.get(1), l1, l2);
+    }
+
+    static ComputationGraph withAdam(SslMethod m, double lr) {
+        ComputationGraph g = m.createOnlineGraph();
         g.setUpdater(null);
         for (var l : g.getLayers()) {
             if (l.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer bl) {
-                bl.setIUpdater(new Adam(3e-3));
+                bl.setIUpdater(new Adam(lr));
             }
         }
         g.initGradientsView();
+        return g;
+    }
+
+    /** A few Adam steps on one fixed batch lower every method's loss (epoch 1: SwAV's prototypes train too). */
+    @ParameterizedTest
+    @ValueSource(strings = {"simclr", "barlow", "vicreg", "wmse", "byol", "simsiam", "mocov2", "swav", "vicregl",
+            "superinfo"})
+    void aFewStepsLowerTheLoss(String name) {
+        SslMethod m = tiny(name);
+        ComputationGraph g = withAdam(m, 3e-3);
         m.attach(g);
-        List<INDArray> v = views(1);
-        double first = m.step(g, v, 0, 0).loss();
+        List<INDArray> v = name.equals("swav") ? multiCrop(1) : views(1);
+        double first = m.step(g, v, 0, 1).loss();
         double last = first;
         for (int i = 1; i < 12; i++) {
-            last = m.step(g, v, i, 0).loss();
+            last = m.step(g, v, i, 1).loss();
             assertTrue(Double.isFinite(last), name + " step " + i);
         }
         assertTrue(last < first, name + ": loss " + first + " -> " + last);
@@ -92,11 +110,16 @@ class MethodsTest {
     }
 
     @Test
-    void unknownAndNotYetComposedMethodsAreClearErrors() {
+    void unknownMethodsAndWrongViewsAreClearErrors() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tiny("dino"));
-        assertTrue(e.getMessage().contains("simclr, barlow"), e.getMessage());
-        IllegalArgumentException s = assertThrows(IllegalArgumentException.class, () -> tiny("swav"));
-        assertTrue(s.getMessage().contains("objective"), s.getMessage());
+        assertTrue(e.getMessage().contains("simclr, barlow") && e.getMessage().contains("superinfo"), e.getMessage());
+        assertEquals(10, Methods.NAMES.size());
+        SslMethod vl = tiny("vicregl");
+        ComputationGraph single = vl.createOnline().graph();
+        vl.attach(single);
+        IllegalArgumentException two = assertThrows(IllegalArgumentException.class, () -> vl.step(single, views(1), 0, 0));
+        assertTrue(two.getMessage().contains("createOnlineGraph"), two.getMessage());
+        assertTrue(tiny("swav").acceptsViews(6) && !tiny("swav").acceptsViews(1) && !tiny("simclr").acceptsViews(3));
         SslMethod m = tiny("simclr");
         ComputationGraph g = m.createOnline().graph();
         assertThrows(IllegalArgumentException.class, () -> m.step(g, List.of(views(1).get(0)), 0, 0));

@@ -1,0 +1,116 @@
+package org.umm4j.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.umm4j.train.Checkpoint;
+import org.umm4j.train.RunDirectory;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** {@code umm4j pretrain} run in-process on a few synthetic images. */
+class PretrainCommandTest {
+    @TempDir
+    Path dir;
+
+    /** 20 synthetic 32 px images, batches of 8 (2 steps per epoch), the narrowest network. */
+    private static String[] args(Path out, String... extra) {
+        List<String> a = new ArrayList<>(List.of("pretrain", "--dataset", "synthetic", "--train-limit", "20",
+                "--width", "0.125", "--head-scale", "0.015625", "--batch-size", "8", "--workers", "1",
+                "--seed", "7", "--out", out.toString()));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void oneEpochWritesARunDirectoryThatRebuildsDataAndNetwork() throws Exception {
+        Path out = dir.resolve("run");
+        assertEquals(0, Umm4j.run(args(out, "--epochs", "1", "--method", "simclr",
+                "--objective-param", "temperature=0.2")));
+        assertTrue(Files.exists(out.resolve(RunDirectory.MANIFEST)));
+        List<String> metrics = Files.readAllLines(out.resolve(RunDirectory.METRICS));
+        assertEquals(3, metrics.size(), "header + 2 steps: " + metrics);
+        Checkpoint c = Checkpoint.latest(out).orElseThrow();
+        assertEquals(0, c.epoch());
+        Map<String, Object> manifest = RunDirectory.open(out).manifest();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> cfg = (Map<String, Object>) manifest.get("config");
+        @SuppressWarnings("unchecked")
+        DatasetOptions d = DatasetOptions.fromManifest((Map<String, ?>) cfg.get("data"));
+        assertEquals("synthetic", d.name());
+        assertEquals(20, ((Map<?, ?>) cfg.get("data")).get("trainLimit"));
+        @SuppressWarnings("unchecked")
+        BackboneOptions b = BackboneOptions.fromManifest((Map<String, ?>) cfg.get("backbone"));
+        assertEquals(0.015625, b.headScale());
+        Map<?, ?> p = (Map<?, ?>) cfg.get("pretrain");
+        assertEquals("simclr", p.get("method"));
+        assertEquals(0.2, ((Map<?, ?>) p.get("objectiveParams")).get("temperature"));
+        assertEquals(0.2, ((Map<?, ?>) cfg.get("objective")).get("temperature"));
+        // the network the manifest describes has the checkpoint's backbone shape
+        var data = d.load(org.umm4j.data.Split.TRAIN, 7);
+        var rebuilt = org.umm4j.nn.Backbone.create(b.config(data, 7)).graph();
+        assertArrayEquals(rebuilt.getParam("stem_conv_W").shape(), c.restoreGraph(false).getParam("stem_conv_W").shape());
+    }
+
+    @Test
+    void resumeContinuesFromTheLatestCheckpoint() {
+        Path out = dir.resolve("run");
+        assertEquals(0, Umm4j.run(args(out, "--epochs", "1")));
+        assertEquals(0, Checkpoint.latest(out).orElseThrow().epoch());
+        // without --resume an existing run is refused
+        assertNotEquals(0, Umm4j.run(args(out, "--epochs", "2")));
+        assertEquals(0, Umm4j.run(args(out, "--epochs", "2", "--resume")));
+        Checkpoint c = Checkpoint.latest(out).orElseThrow();
+        assertEquals(1, c.epoch());
+        assertEquals(4, c.step());
+        // resuming with another method is refused
+        StringWriter err = new StringWriter();
+        CommandLine cl = Umm4j.commandLine();
+        cl.setErr(new PrintWriter(err));
+        assertNotEquals(0, cl.execute(args(out, "--epochs", "3", "--resume", "--method", "byol")));
+        assertTrue(err.toString().contains("simclr"), err.toString());
+    }
+
+    @Test
+    void unknownValuesAreClearErrors() {
+        StringWriter err = new StringWriter();
+        CommandLine cl = Umm4j.commandLine();
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args(dir.resolve("x"), "--method", "dino"));
+        assertNotEquals(0, code);
+        assertTrue(err.toString().contains("--method 'dino' is not one of simclr, barlow, vicreg, wmse, byol, simsiam, "
+                + "mocov2, swav, vicregl, superinfo"), err.toString());
+        assertFalse(Files.exists(dir.resolve("x")), "nothing is written for a bad command line");
+
+        StringWriter err2 = new StringWriter();
+        CommandLine cl2 = Umm4j.commandLine();
+        cl2.setErr(new PrintWriter(err2));
+        assertNotEquals(0, cl2.execute(args(dir.resolve("y"), "--optimizer", "rmsprop")));
+        assertTrue(err2.toString().contains("adam, sgd, lars"), err2.toString());
+        StringWriter err3 = new StringWriter();
+        CommandLine cl3 = Umm4j.commandLine();
+        cl3.setErr(new PrintWriter(err3));
+        assertNotEquals(0, cl3.execute(args(dir.resolve("z"), "--schedule", "step")));
+        assertTrue(err3.toString().contains("warmup-cosine, cosine, exponential, constant"), err3.toString());
+    }
+
+    @Test
+    void recipesFollowTheMethodAndTheImageSize() {
+        var small = org.umm4j.data.SyntheticDataset.generate(new org.umm4j.data.SyntheticDataset.Config(2, 2, 32, 3, 1));
+        var big = org.umm4j.data.SyntheticDataset.generate(new org.umm4j.data.SyntheticDataset.Config(2, 2, 96, 3, 1));
+        assertEquals(2, PretrainCommand.recipeFor("simclr", small, 6).numViews());
+        assertEquals(8, PretrainCommand.recipeFor("swav", small, 6).numViews());
+        assertEquals(2 + 3, PretrainCommand.recipeFor("swav", big, 3).numViews());
+        assertTrue(PretrainCommand.recipeFor("byol", small, 6).name().startsWith("byol"));
+        assertEquals(0.4914f, PretrainCommand.normalizeFor(small).mean()[0]);
+        assertEquals(0.485f, PretrainCommand.normalizeFor(big).mean()[0]);
+    }
+}
