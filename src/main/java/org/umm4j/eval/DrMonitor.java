@@ -51,10 +51,7 @@ public final class DrMonitor implements Pretrainer.EpochListener {
     private final int patience;
     private final double minDelta;
     private final List<double[]> history = new ArrayList<>();
-    private double best = Double.NEGATIVE_INFINITY;
-    private int bestEpoch = -1;
-    private int sinceBest;
-    private int lastEpoch = -1;
+    private final PeakRule rule;
 
     private DrMonitor(ImageDataset data, int[] subset, Normalize normalize, CodingRate cr, double tau, String tap,
                       int patience, double minDelta) {
@@ -66,6 +63,7 @@ public final class DrMonitor implements Pretrainer.EpochListener {
         this.tap = tap;
         this.patience = patience;
         this.minDelta = minDelta;
+        this.rule = new PeakRule(patience, minDelta);
     }
 
     /**
@@ -118,15 +116,8 @@ public final class DrMonitor implements Pretrainer.EpochListener {
     public Map<String, Double> afterEpoch(ComputationGraph online, int epoch) {
         double dr = measure(online);
         history.add(new double[]{epoch, dr});
-        lastEpoch = epoch;
-        if (dr > best + minDelta || bestEpoch < 0) {
-            best = dr;
-            bestEpoch = epoch;
-            sinceBest = 0;
-        } else {
-            sinceBest++;
-        }
-        LOG.info("epoch {}: dR_monitor {} (best {} at epoch {})", epoch, dr, best, bestEpoch);
+        rule.observe(epoch, dr);
+        LOG.info("epoch {}: dR_monitor {} (best {} at epoch {})", epoch, dr, rule.best(), rule.bestEpoch());
         Map<String, Double> m = new LinkedHashMap<>();
         m.put(COLUMN, dr);
         return m;
@@ -134,16 +125,12 @@ public final class DrMonitor implements Pretrainer.EpochListener {
 
     @Override
     public TrainingLoop.EpochDecision endOfEpoch(int epoch) {
-        if (patience == 0 || lastEpoch != epoch) {
-            return TrainingLoop.EpochDecision.CONTINUE;
+        TrainingLoop.EpochDecision d = rule.decide(epoch);
+        if (d.stop()) {
+            LOG.info("early stop after epoch {}: no dR peak above {} (epoch {}) for {} epochs", epoch, rule.best(),
+                    rule.bestEpoch(), rule.sinceBest());
         }
-        boolean isBest = bestEpoch == epoch;
-        boolean stop = sinceBest >= patience;
-        if (stop) {
-            LOG.info("early stop after epoch {}: no dR peak above {} (epoch {}) for {} epochs", epoch, best, bestEpoch,
-                    sinceBest);
-        }
-        return new TrainingLoop.EpochDecision(isBest, isBest, stop);
+        return d;
     }
 
     /** @return (epoch, dR) pairs measured so far */
@@ -155,11 +142,11 @@ public final class DrMonitor implements Pretrainer.EpochListener {
 
     /** @return the epoch of the highest dR so far, or -1 */
     public int bestEpoch() {
-        return bestEpoch;
+        return rule.bestEpoch();
     }
 
     /** @return the highest dR so far ({@code -Infinity} before the first epoch) */
     public double best() {
-        return best;
+        return rule.best();
     }
 }
