@@ -23,7 +23,9 @@ import java.util.function.Supplier;
  * {@link NonFiniteLossException} on a NaN/infinite loss; appends a metrics row {@code (e, g + 1, loss, lr, img/s,
  * extras)}, where lr is the rate of the first layer's first parameter at iteration g. After every
  * {@code saveEvery}-th epoch and after the last one it saves a checkpoint {@code epoch-e} with step
- * {@code (e + 1) * stepsPerEpoch}, plus whatever the {@link ExtraState} adds.
+ * {@code (e + 1) * stepsPerEpoch}, plus whatever the {@link ExtraState} adds. An optional {@link EpochEndHook}, asked
+ * after each epoch's last step, can force that epoch's checkpoint, mark it as the run's best
+ * ({@code checkpoints/best}, kept by pruning) and stop the run early (the stopping epoch is checkpointed).
  *
  * <p>Exact resume: {@link #resume()} restores the graph with its updater state from {@code checkpoints/latest},
  * restores the extra state, truncates {@code metrics.csv} after the checkpoint's step and continues with epoch
