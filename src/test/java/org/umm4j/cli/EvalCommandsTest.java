@@ -138,11 +138,13 @@ class EvalCommandsTest {
         Out t = cli("timing", "--n", "60", "--dim", "16", "--n-test", "20", "--probe-epochs", "3", "--top-k", "5",
                 "--repeats", "1");
         assertEquals(0, t.code(), t.err());
+        assertTrue(t.out().contains("CRR dense"), t.out());
         assertTrue(t.out().contains("train 60 x 16, test 20"), t.out());
         assertTrue(t.out().contains("ratios:"), t.out());
         Out r = cli("timing", "--run", run.toString(), "--n", "30", "--n-test", "10", "--probe-epochs", "3",
-                "--top-k", "5", "--repeats", "1");
+                "--top-k", "5", "--repeats", "1", "--no-dense");
         assertEquals(0, r.code(), r.err());
+        assertFalse(r.out().contains("CRR dense"), r.out());
         assertTrue(r.out().contains("train 30 x 64, test 10"), r.out());
     }
 
