@@ -140,7 +140,7 @@ class EvalCommandsTest {
         assertEquals(0, t.code(), t.err());
         assertTrue(t.out().contains("CRR dense"), t.out());
         assertTrue(t.out().contains("train 60 x 16, test 20"), t.out());
-        assertTrue(t.out().contains("ratios:"), t.out());
+        assertTrue(t.out().contains("ratios to dense CRR") && t.out().contains("ratios to top-5 CRR"), t.out());
         Out r = cli("timing", "--run", run.toString(), "--n", "30", "--n-test", "10", "--probe-epochs", "3",
                 "--top-k", "5", "--repeats", "1", "--no-dense");
         assertEquals(0, r.code(), r.err());
