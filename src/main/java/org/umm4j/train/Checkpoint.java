@@ -59,6 +59,16 @@ public final class Checkpoint {
         return new CheckpointStore(runDir.resolve(RunDirectory.CHECKPOINTS), Integer.MAX_VALUE).latest();
     }
 
+    /** @return the checkpoint a run's {@code checkpoints/best} names (set by early stopping), if any */
+    public static Optional<Checkpoint> best(Path runDir) {
+        return new CheckpointStore(runDir.resolve(RunDirectory.CHECKPOINTS), Integer.MAX_VALUE).best();
+    }
+
+    /** @return every complete checkpoint of a run directory, by increasing epoch (empty if none) */
+    public static List<Checkpoint> all(Path runDir) {
+        return new CheckpointStore(runDir.resolve(RunDirectory.CHECKPOINTS), Integer.MAX_VALUE).list();
+    }
+
     /** Saves into a run directory's {@code checkpoints/}, keeping the last {@code keepLast}. */
     public static Checkpoint save(RunDirectory run, CheckpointData data, int keepLast) {
         return run.checkpoints(keepLast).save(data);

@@ -37,6 +37,8 @@ import java.util.regex.Pattern;
 public final class CheckpointStore {
     /** name of the pointer file */
     public static final String LATEST = "latest";
+    /** name of the pointer file to the best checkpoint (set by an early-stopping rule), absent if none */
+    public static final String BEST = "best";
     private static final Pattern DIR = Pattern.compile("epoch-(\\d{4,})");
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
 
@@ -130,6 +132,26 @@ public final class CheckpointStore {
         return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
     }
 
+    /**
+     * Points {@code best} (atomically) at the checkpoint of {@code epoch}, which must exist; pruning keeps it.
+     *
+     * @throws IllegalArgumentException if there is no complete checkpoint of that epoch
+     */
+    public void markBest(int epoch) {
+        Path target = dir.resolve(dirName(epoch));
+        if (!Files.isRegularFile(target.resolve(Checkpoint.STATE))) {
+            throw new IllegalArgumentException("epoch " + epoch + " has no complete checkpoint in " + dir);
+        }
+        AtomicFiles.writeString(dir.resolve(BEST), dirName(epoch) + "\n");
+        LOG.info("marked {} as the best checkpoint", target);
+    }
+
+    /** @return the checkpoint {@code best} names, if the pointer exists and names a complete checkpoint */
+    public Optional<Checkpoint> best() {
+        return readPointer(BEST).map(dir::resolve).filter(d -> Files.isRegularFile(d.resolve(Checkpoint.STATE)))
+                .map(Checkpoint::open);
+    }
+
     /** @return the complete checkpoints, by increasing epoch */
     public List<Checkpoint> list() {
         List<Checkpoint> out = new ArrayList<>();
@@ -154,7 +176,8 @@ public final class CheckpointStore {
         int excess = all.size() - keepLast;
         for (int i = 0; i < all.size() && excess > 0; i++) {
             Path p = all.get(i).path();
-            if (!p.getFileName().toString().equals(keep)) {
+            String name = p.getFileName().toString();
+            if (!name.equals(keep) && !readPointer(BEST).map(name::equals).orElse(false)) {
                 AtomicFiles.deleteRecursively(p);
                 excess--;
                 LOG.debug("pruned checkpoint {}", p);
@@ -163,7 +186,11 @@ public final class CheckpointStore {
     }
 
     private Optional<String> readPointer() {
-        Path f = dir.resolve(LATEST);
+        return readPointer(LATEST);
+    }
+
+    private Optional<String> readPointer(String pointer) {
+        Path f = dir.resolve(pointer);
         if (!Files.isRegularFile(f)) {
             return Optional.empty();
         }

@@ -36,6 +36,14 @@ public final class Pretrainer {
     public interface EpochListener {
         /** @return named values for the metrics log (names must be in {@link Builder#optEpochListener}'s list) */
         Map<String, Double> afterEpoch(ComputationGraph online, int epoch);
+
+        /**
+         * Asked by the loop after {@link #afterEpoch} (and after every epoch, even one whose last loss was not
+         * finite): force a checkpoint, mark the best one, stop early. Default: continue on the run's schedule.
+         */
+        default TrainingLoop.EpochDecision endOfEpoch(int epoch) {
+            return TrainingLoop.EpochDecision.CONTINUE;
+        }
     }
 
     private final ImageDataset dataset;
@@ -118,6 +126,9 @@ public final class Pretrainer {
                     .optExtraState(new AuxiliaryState());
             if (progress != null) {
                 lb.optProgress(progress);
+            }
+            if (listener != null) {
+                lb.optEpochEndHook(listener::endOfEpoch);
             }
             TrainingLoop loop = lb.build();
             return resume ? loop.resume() : loop.run();

@@ -23,7 +23,9 @@ import java.util.function.Supplier;
  * {@link NonFiniteLossException} on a NaN/infinite loss; appends a metrics row {@code (e, g + 1, loss, lr, img/s,
  * extras)}, where lr is the rate of the first layer's first parameter at iteration g. After every
  * {@code saveEvery}-th epoch and after the last one it saves a checkpoint {@code epoch-e} with step
- * {@code (e + 1) * stepsPerEpoch}, plus whatever the {@link ExtraState} adds.
+ * {@code (e + 1) * stepsPerEpoch}, plus whatever the {@link ExtraState} adds. An optional {@link EpochEndHook}, asked
+ * after each epoch's last step, can force that epoch's checkpoint, mark it as the run's best
+ * ({@code checkpoints/best}, kept by pruning) and stop the run early (the stopping epoch is checkpointed).
  *
  * <p>Exact resume: {@link #resume()} restores the graph with its updater state from {@code checkpoints/latest},
  * restores the extra state, truncates {@code metrics.csv} after the checkpoint's step and continues with epoch
@@ -40,6 +42,7 @@ public final class TrainingLoop {
     private final TrainingConfig config;
     private final ExtraState extraState;
     private final ProgressBar progress;
+    private final EpochEndHook epochEnd;
 
     private TrainingLoop(Builder b) {
         this.run = b.run;
@@ -48,10 +51,29 @@ public final class TrainingLoop {
         this.config = b.config;
         this.extraState = b.extraState;
         this.progress = b.progress;
+        this.epochEnd = b.epochEnd;
     }
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * What an {@link EpochEndHook} decides after an epoch's last step: save a checkpoint of this epoch even when
+     * {@code saveEvery} would skip it, mark this epoch's checkpoint as the run's best ({@code checkpoints/best},
+     * implies saving it, never pruned), and/or stop the run after this epoch (a checkpoint of the epoch is then
+     * saved too, so the run always ends on a checkpoint).
+     */
+    public record EpochDecision(boolean save, boolean best, boolean stop) {
+        /** Nothing to do: the loop's own schedule applies. */
+        public static final EpochDecision CONTINUE = new EpochDecision(false, false, false);
+    }
+
+    /** Called once per epoch after its last step, before the checkpoint decision (e.g. early stopping). */
+    @FunctionalInterface
+    public interface EpochEndHook {
+        /** @return what to do with this epoch; never null */
+        EpochDecision afterEpoch(int epoch);
     }
 
     /** What a run ended with. */
@@ -159,15 +181,28 @@ public final class TrainingLoop {
                 }
             }
             graph.getConfiguration().setIterationCount((int) global);
-            if ((epoch + 1) % config.saveEvery() == 0 || epoch == config.epochs() - 1) {
+            EpochDecision decision = epochEnd == null ? EpochDecision.CONTINUE : epochEnd.afterEpoch(epoch);
+            if (decision == null) {
+                throw new IllegalStateException("epoch-end hook returned null at epoch " + epoch);
+            }
+            if ((epoch + 1) % config.saveEvery() == 0 || epoch == config.epochs() - 1 || decision.save()
+                    || decision.best() || decision.stop()) {
                 CheckpointData.Builder b = CheckpointData.builder().setGraph(graph).setEpoch(epoch).setStep(global)
                         .setSeed(config.seed());
                 if (extraState != null) {
                     extraState.save(b);
                 }
                 lastGood = store.save(b.build());
+                if (decision.best()) {
+                    store.markBest(epoch);
+                }
             }
             LOG.debug("epoch {} done, loss {}", epoch, lastLoss);
+            if (decision.stop()) {
+                LOG.info("stopping after epoch {} as the epoch-end hook asked", epoch);
+                epoch++;
+                break;
+            }
         }
         return new Result(graph, epoch, global, lastLoss, lastGood);
     }
@@ -193,6 +228,7 @@ public final class TrainingLoop {
         private TrainingConfig config;
         private ExtraState extraState;
         private ProgressBar progress;
+        private EpochEndHook epochEnd;
 
         private Builder() {
         }
@@ -225,6 +261,12 @@ public final class TrainingLoop {
 
         public Builder optProgress(ProgressBar p) {
             this.progress = p;
+            return this;
+        }
+
+        /** A hook run after each epoch that may force a checkpoint, mark the best one or stop the run. */
+        public Builder optEpochEndHook(EpochEndHook h) {
+            this.epochEnd = h;
             return this;
         }
 
