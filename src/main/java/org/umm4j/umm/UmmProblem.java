@@ -222,6 +222,29 @@ public final class UmmProblem implements BilevelProblem {
         }
     }
 
+    /**
+     * Sets theta (and phi) permanently after an optimiser step and runs one training-mode forward pass on the
+     * step's views, so that f_l's BatchNorm running statistics follow the new weights (the oracles restore
+     * them). Returns L_SSL and dR (instance membership of the new features) at the new parameters.
+     */
+    public Map<String, Double> commit(INDArray theta, INDArray phi) {
+        if (views == null) {
+            throw new IllegalStateException("call setBatch(...) before commit");
+        }
+        setParameters(theta, phi);
+        INDArray[] out = forward(views);
+        int n = batch;
+        INDArray o1 = rows(out[1], 0, n);
+        INDArray o2 = rows(out[1], n, 2 * n);
+        ObjectiveInput in = targets.isEmpty() ? ObjectiveInput.of(o1, o2)
+                : new ObjectiveInput(List.of(o1, o2), targets, Map.of());
+        Map<String, Double> parts = new LinkedHashMap<>();
+        parts.put("ssl", objective.compute(in).loss());
+        INDArray z = out[0].castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+        parts.put("dR", codingRate.rateReduction(z, Memberships.instance(z, config.tau())));
+        return parts;
+    }
+
     /** One oracle result: loss, gradients and named parts (ssl, js, dR). */
     public record Evaluation(double loss, INDArray gradTheta, INDArray gradPhi, Map<String, Double> parts) {
     }
