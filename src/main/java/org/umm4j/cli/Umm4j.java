@@ -11,7 +11,7 @@ import java.util.Optional;
  */
 @Command(name = "umm4j", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Self-supervised pretraining, coding-rate reduction and UMM fine-tuning on the JVM.",
-        subcommands = {InfoCommand.class, DemoCommand.class})
+        subcommands = {InfoCommand.class, DemoCommand.class, UmmCommand.class})
 public final class Umm4j implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -465,7 +465,7 @@ public final class UmmFineTuner {
 
         /** Extra manifest config entries (e.g. the source run's dataset and backbone options). */
         public Builder optManifest(Map<String, Object> m) {
-            this.extraManifest = Map.copyOf(m);
+            this.extraManifest = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(m));
             return this;
         }
 
