@@ -35,7 +35,8 @@ import java.util.concurrent.Callable;
  * <pre>
  * umm4j umm --checkpoint RUN_DIR[/checkpoints/epoch-N] --out DIR [--early-tap stage2] [--beta 1] [--lambda 1]
  *           [--eps 0.5] [--tau 0.5] [--hypergradient unrolled|neumann] [--inner-lr 0.01] [--lr 1e-4]
- *           [--epochs 1] [--batch-size B] [--sketch-k 8] [--sketch-batch 32] [--seed 42] [--joint] [--control]
+ *           [--epochs 1] [--batch-size B] [--sketch-k 8] [--sketch-batch 32]
+ *           [--membership-top-k 0] [--seed 42] [--joint] [--control]
  * </pre>
  * {@code --lambda 0} and {@code --beta 0} are the paper's ablations "*" and "**"; {@code --control} trains f_l with
  * plain SSL instead (the baseline of the same length); {@code --joint} alternates a full-network SSL step with each
@@ -88,6 +89,10 @@ final class UmmCommand implements Callable<Integer> {
     @Option(names = "--sketch-batch", defaultValue = "32", description = "Samples the CPA sketch runs on (default: ${DEFAULT-VALUE}).")
     int sketchBatch;
 
+    @Option(names = "--membership-top-k", defaultValue = "0",
+            description = "0 = dense instance membership for dR; k > 0 = top-k sparsified, cheaper (default: ${DEFAULT-VALUE}).")
+    int membershipTopK;
+
     @Option(names = "--seed", defaultValue = "42", description = "Seed of batches and sketch directions (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -138,7 +143,8 @@ final class UmmCommand implements Callable<Integer> {
                 objective, total, 4096, runSeed));
         Recipe recipe = recipeFor(String.valueOf(cfg.get("recipe")), data.height());
         int b = batchSize > 0 ? batchSize : cfg.get("batchSize") instanceof Number n ? n.intValue() : 64;
-        UmmConfig umm = new UmmConfig(beta, lambda, eps, tau, new CpaSketch(sketchK, 1e-2, 1e-6), sketchBatch);
+        UmmConfig umm = new UmmConfig(beta, lambda, eps, tau, new CpaSketch(sketchK, 1e-2, 1e-6), sketchBatch,
+                membershipTopK);
         Map<String, Object> extra = new LinkedHashMap<>(dopts.toManifest());
         extra.putAll(bopts.toManifest());
         UmmFineTuner tuner = UmmFineTuner.builder().setSource(source).setDataset(data).setRecipe(recipe).setMethod(method)

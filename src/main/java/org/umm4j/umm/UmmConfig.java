@@ -17,8 +17,12 @@ import java.util.Objects;
  * @param tau         instance-membership temperature (default 0.5), &gt; 0
  * @param sketch      the CPA sketch (default k = 8, step 1e-2, delta 1e-6)
  * @param sketchBatch samples of view 1 the sketch runs on (default 32; fewer when the batch is smaller), &gt;= 2
+ * @param membershipTopK 0 (default): the dense instance membership of DESIGN.md; k &gt; 0: its top-k sparsified form
+ *                    ({@code Memberships.instanceTopK}), much cheaper for large batches (2B logdets of d x d become
+ *                    small Sylvester logdets)
  */
-public record UmmConfig(double beta, double lambda, double eps, double tau, CpaSketch sketch, int sketchBatch) {
+public record UmmConfig(double beta, double lambda, double eps, double tau, CpaSketch sketch, int sketchBatch,
+                        int membershipTopK) {
     /** Default sub-batch of the sketch. */
     public static final int DEFAULT_SKETCH_BATCH = 32;
 
@@ -40,6 +44,19 @@ public record UmmConfig(double beta, double lambda, double eps, double tau, CpaS
         if (sketchBatch < 2) {
             throw new IllegalArgumentException("sketchBatch must be >= 2, got " + sketchBatch);
         }
+        if (membershipTopK < 0) {
+            throw new IllegalArgumentException("membershipTopK must be >= 0 (0 = dense), got " + membershipTopK);
+        }
+    }
+
+    /** Dense instance membership. */
+    public UmmConfig(double beta, double lambda, double eps, double tau, CpaSketch sketch, int sketchBatch) {
+        this(beta, lambda, eps, tau, sketch, sketchBatch, 0);
+    }
+
+    /** @return a copy with another membership sparsity (0 = dense) */
+    public UmmConfig withMembershipTopK(int k) {
+        return new UmmConfig(beta, lambda, eps, tau, sketch, sketchBatch, k);
     }
 
     /** @return beta = lambda = 1, eps = tau = 0.5, default sketch on 32 samples */
@@ -49,7 +66,7 @@ public record UmmConfig(double beta, double lambda, double eps, double tau, CpaS
 
     /** @return a copy with other loss weights */
     public UmmConfig withWeights(double newBeta, double newLambda) {
-        return new UmmConfig(newBeta, newLambda, eps, tau, sketch, sketchBatch);
+        return new UmmConfig(newBeta, newLambda, eps, tau, sketch, sketchBatch, membershipTopK);
     }
 
     /** @return the settings as manifest entries */
@@ -63,6 +80,7 @@ public record UmmConfig(double beta, double lambda, double eps, double tau, CpaS
         m.put("sketchStep", sketch.stepScale());
         m.put("sketchDelta", sketch.delta());
         m.put("sketchBatch", sketchBatch);
+        m.put("membershipTopK", membershipTopK);
         return m;
     }
 }

@@ -33,7 +33,7 @@ import java.util.Set;
  *   z_v    = pool(f_l(e_v)),  o_v = heads(z_v)     [B, D] pooled features, [B, D_out] last head
  *   L_SSL  = objective([o1, o2] (, targets))
  *   L_in   = L_SSL + beta  JS(p_e, p_l)             p_l = softmax(-logvol) from the CPA sketch on the first S rows of e1
- *   L_out  = L_SSL - lambda dR([z1; z2] | P)         P = instance membership of [z1; z2], held fixed in the step
+ *   L_out  = L_SSL - lambda dR([z1; z2] | P)         P = instance membership of [z1; z2] (dense, or top-k), held fixed in the step
  * </pre>
  *
  * <p>Design. The CPA density is about the LAST LAYER's features, the pooled backbone output (not a head), and
@@ -79,6 +79,7 @@ public final class UmmProblem implements BilevelProblem {
     private int batch;
     private List<INDArray> targets = List.of();
     private INDArray membership;
+    private org.umm4j.crr.SparseMembership sparseMembership;
     private CpaSketch.Perturbation perturbation;
 
     /**
@@ -205,6 +206,7 @@ public final class UmmProblem implements BilevelProblem {
         this.targets = targets == null ? List.of() : List.copyOf(targets);
         this.perturbation = null;
         this.membership = null;
+        this.sparseMembership = null;
         if (config.beta() != 0) {
             int s = Math.min(config.sketchBatch(), batch);
             if (s < 2) {
@@ -217,8 +219,13 @@ public final class UmmProblem implements BilevelProblem {
             INDArray saved = net.params().dup();
             INDArray z = forward(views)[0];
             net.params().assign(saved);
-            this.membership = Memberships.instance(z.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE), config.tau())
-                    .castTo(z.dataType());
+            INDArray zd = z.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+            if (config.membershipTopK() > 0) {
+                this.sparseMembership = Memberships.instanceTopK(zd, config.tau(),
+                        Math.min(config.membershipTopK(), (int) zd.rows() - 1));
+            } else {
+                this.membership = Memberships.instance(zd, config.tau()).castTo(z.dataType());
+            }
         }
     }
 
@@ -323,11 +330,14 @@ public final class UmmProblem implements BilevelProblem {
             INDArray dOut = Nd4j.concat(0, lg.gradient(0), lg.gradient(1)).castTo(o.dataType());
             INDArray dZ = Nd4j.zeros(z.dataType(), z.shape());
             if (dr) {
-                double rr = codingRate.rateReduction(z, membership);
+                double rr = sparseMembership != null ? codingRate.rateReduction(z, sparseMembership)
+                        : codingRate.rateReduction(z, membership);
                 parts.put("dR", rr);
                 loss -= config.lambda() * rr;
                 if (withGradient) {
-                    dZ.subi(codingRate.rateReductionGradient(z, membership).castTo(z.dataType()).muli(config.lambda()));
+                    INDArray g = sparseMembership != null ? codingRate.rateReductionGradient(z, sparseMembership)
+                            : codingRate.rateReductionGradient(z, membership);
+                    dZ.subi(g.castTo(z.dataType()).muli(config.lambda()));
                 }
             }
             Map<String, INDArray> grads = null;

@@ -125,6 +125,11 @@ class UmmProblemTest {
         UmmProblem.Evaluation e = p.outer(theta, null, true);
         assertTrue(e.parts().get("dR") > 0, e.parts().toString());
         checkAgainstFd(theta, e.gradTheta(), th -> p.outer(th, null, false).loss(), 17);
+        // the top-k sparsified membership (held fixed) gives a different dR with its own exact gradient
+        UmmProblem q = problem(tinySplit("simclr"), cfg(1, 1).withMembershipTopK(3), false);
+        UmmProblem.Evaluation eq = q.outer(theta, null, true);
+        assertTrue(Math.abs(eq.parts().get("dR") - e.parts().get("dR")) > 1e-9);
+        checkAgainstFd(theta, eq.gradTheta(), th -> q.outer(th, null, false).loss(), 29);
     }
 
     @Test
