@@ -11,8 +11,9 @@ import java.util.Optional;
  */
 @Command(name = "umm4j", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Self-supervised pretraining, coding-rate reduction and UMM fine-tuning on the JVM.",
-        subcommands = {InfoCommand.class, DemoCommand.class, PretrainCommand.class, KnnEvalCommand.class,
-                EvalCommand.class, ReportCommand.class, MonitorCommand.class, TimingCommand.class, ExportCommand.class})
+        subcommands = {InfoCommand.class, DemoCommand.class, PretrainCommand.class, UmmCommand.class,
+                EvalCommand.class, ReportCommand.class, MonitorCommand.class, TimingCommand.class, KnnEvalCommand.class,
+                ExportCommand.class})
 public final class Umm4j implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
