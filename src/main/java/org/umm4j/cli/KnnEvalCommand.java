@@ -52,13 +52,13 @@ public final class KnnEvalCommand implements Callable<Integer> {
         Map<String, Object> manifest = dir.manifest();
         @SuppressWarnings("unchecked")
         Map<String, Object> config = (Map<String, Object>) manifest.get("config");
-        if (config == null || !(config.get("data") instanceof Map<?, ?>) || !(config.get("backbone") instanceof Map<?, ?>)) {
-            throw new IllegalArgumentException(run + "/manifest.json has no config.data / config.backbone: not a run of umm4j pretrain");
+        if (config == null || config.get("dataset") == null || config.get("width") == null) {
+            throw new IllegalArgumentException(run + "/manifest.json has no config.dataset / config.width: not a run of umm4j pretrain");
         }
         @SuppressWarnings("unchecked")
-        DatasetOptions data = DatasetOptions.fromManifest((Map<String, ?>) config.get("data"));
+        DatasetOptions data = DatasetOptions.fromManifest((Map<String, ?>) config);
         @SuppressWarnings("unchecked")
-        BackboneOptions bb = BackboneOptions.fromManifest((Map<String, ?>) config.get("backbone"));
+        BackboneOptions bb = BackboneOptions.fromManifest((Map<String, ?>) config);
         long seed = ((Number) manifest.get("seed")).longValue();
         ImageDataset train = data.load(Split.TRAIN, seed);
         ImageDataset test = data.load(Split.TEST, seed);

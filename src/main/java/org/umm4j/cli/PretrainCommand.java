@@ -173,8 +173,9 @@ public final class PretrainCommand implements Callable<Integer> {
         Recipe recipe = recipeFor(m, train, localCrops);
         OptimizerConfig opt = optimizer(stepsPerEpoch);
         Map<String, Object> manifest = new LinkedHashMap<>();
-        manifest.put("data", data.toManifest());
-        manifest.put("backbone", backbone.toManifest());
+        // flat, as DatasetOptions/BackboneOptions.fromManifest and the eval, umm and report commands read them
+        manifest.putAll(data.toManifest());
+        manifest.putAll(backbone.toManifest());
         manifest.put("pretrain", toManifest());
         Pretrainer p = Pretrainer.builder().setDataset(train).setRecipe(recipe).setMethod(ssl).setOptimizer(opt)
                 .setEpochs(epochs).setBatchSize(batchSize).setOut(out).optSeed(seed).optSaveEvery(saveEvery)

@@ -312,7 +312,7 @@ public final class Pretrainer {
 
         /** Extra entries for the manifest's config (e.g. the backbone and dataset settings). */
         public Builder optManifest(Map<String, Object> m) {
-            this.extraManifest = Map.copyOf(m);
+            this.extraManifest = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(m)); // null values allowed
             return this;
         }
 

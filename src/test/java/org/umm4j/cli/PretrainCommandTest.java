@@ -43,12 +43,10 @@ class PretrainCommandTest {
         Map<String, Object> manifest = RunDirectory.open(out).manifest();
         @SuppressWarnings("unchecked")
         Map<String, Object> cfg = (Map<String, Object>) manifest.get("config");
-        @SuppressWarnings("unchecked")
-        DatasetOptions d = DatasetOptions.fromManifest((Map<String, ?>) cfg.get("data"));
+        DatasetOptions d = DatasetOptions.fromManifest(cfg);
         assertEquals("synthetic", d.name());
-        assertEquals(20, ((Map<?, ?>) cfg.get("data")).get("trainLimit"));
-        @SuppressWarnings("unchecked")
-        BackboneOptions b = BackboneOptions.fromManifest((Map<String, ?>) cfg.get("backbone"));
+        assertEquals(20, cfg.get("trainLimit"));
+        BackboneOptions b = BackboneOptions.fromManifest(cfg);
         assertEquals(0.015625, b.headScale());
         Map<?, ?> p = (Map<?, ?>) cfg.get("pretrain");
         assertEquals("simclr", p.get("method"));
