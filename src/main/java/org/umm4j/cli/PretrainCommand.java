@@ -15,6 +15,7 @@ import org.umm4j.ssl.SslMethod;
 import org.umm4j.train.ConstantSchedule;
 import org.umm4j.train.ExponentialDecaySchedule;
 import org.umm4j.train.OptimizerConfig;
+import org.umm4j.eval.DrMonitor;
 import org.umm4j.train.Pretrainer;
 import org.umm4j.train.ProgressBar;
 import org.umm4j.train.RunDirectory;
@@ -114,6 +115,16 @@ public final class PretrainCommand implements Callable<Integer> {
             description = "swav: local (small) views per image besides the 2 global ones (paper: 6; default: ${DEFAULT-VALUE}).")
     int localCrops;
 
+    @Option(names = "--monitor-subset", defaultValue = "256",
+            description = "Label-free overfitting monitor: dR (instance membership) of the last-layer features of this "
+                    + "many fixed training images after every epoch, logged as dR_monitor (0 = off; default: ${DEFAULT-VALUE}).")
+    int monitorSubset;
+
+    @Option(names = "--monitor-patience", defaultValue = "0",
+            description = "Stop when dR_monitor has not improved for this many epochs and keep the best-dR checkpoint "
+                    + "as 'best' (0 = never stop; default: ${DEFAULT-VALUE}).")
+    int monitorPatience;
+
     @Option(names = "--save-every", defaultValue = "1", description = "Checkpoint every N epochs; the last is always saved (default: ${DEFAULT-VALUE}).")
     int saveEvery;
 
@@ -177,11 +188,19 @@ public final class PretrainCommand implements Callable<Integer> {
         manifest.putAll(data.toManifest());
         manifest.putAll(backbone.toManifest());
         manifest.put("pretrain", toManifest());
-        Pretrainer p = Pretrainer.builder().setDataset(train).setRecipe(recipe).setMethod(ssl).setOptimizer(opt)
+        Pretrainer.Builder pb = Pretrainer.builder().setDataset(train).setRecipe(recipe).setMethod(ssl).setOptimizer(opt)
                 .setEpochs(epochs).setBatchSize(batchSize).setOut(out).optSeed(seed).optSaveEvery(saveEvery)
                 .optKeepLast(keepLast == 0 ? Integer.MAX_VALUE : keepLast)
                 .optWorkers(workers == null ? Runtime.getRuntime().availableProcessors() : workers)
-                .optProgress(ProgressBar.forConsole(System.out, logEvery)).optManifest(manifest).build();
+                .optProgress(ProgressBar.forConsole(System.out, logEvery)).optManifest(manifest);
+        if (monitorSubset > 0) {
+            DrMonitor monitor = DrMonitor.create(train, normalizeFor(train), Math.min(monitorSubset, train.size()), seed);
+            if (monitorPatience > 0) {
+                monitor = monitor.withPatience(monitorPatience, 0.0);
+            }
+            pb.optEpochListener(monitor, List.of(DrMonitor.COLUMN));
+        }
+        Pretrainer p = pb.build();
         LOG.info("pretrain {} on {} ({} images, {} steps/epoch), recipe {}, {}", m, train.name(), train.size(),
                 stepsPerEpoch, recipe.name(), opt.toMap());
         TrainingLoop.Result r = p.run(resume);
@@ -210,6 +229,10 @@ public final class PretrainCommand implements Callable<Integer> {
         }
         if (keepLast < 0) {
             throw new IllegalArgumentException("--keep-last must be >= 0 (0 = keep all), got " + keepLast);
+        }
+        if (monitorSubset < 0 || monitorSubset == 1 || monitorPatience < 0) {
+            throw new IllegalArgumentException("--monitor-subset must be 0 (off) or at least 2 and --monitor-patience >= 0, got "
+                    + monitorSubset + " and " + monitorPatience);
         }
         if (warmupEpochs < 0) {
             throw new IllegalArgumentException("--warmup-epochs must be >= 0, got " + warmupEpochs);
