@@ -1,5 +1,6 @@
 package org.umm4j.cli;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.umm4j.train.Checkpoint;
@@ -23,13 +24,14 @@ class PretrainCommandTest {
 
     /** 20 synthetic 32 px images, batches of 8 (2 steps per epoch), the narrowest network. */
     private static String[] args(Path out, String... extra) {
-        List<String> a = new ArrayList<>(List.of("pretrain", "--dataset", "synthetic", "--train-limit", "20",
+        List<String> a = new ArrayList<>(List.of("pretrain", "--dataset", "synthetic", "--train-limit", "20", "--test-limit", "20",
                 "--width", "0.125", "--head-scale", "0.015625", "--batch-size", "8", "--workers", "1",
                 "--seed", "7", "--out", out.toString()));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
     }
 
+    @Tag("slow") // about 20 s on the shared 2 cores (the synthetic set is generated in full, then subset)
     @Test
     void oneEpochWritesARunDirectoryThatRebuildsDataAndNetwork() throws Exception {
         Path out = dir.resolve("run");
@@ -56,6 +58,17 @@ class PretrainCommandTest {
         var data = d.load(org.umm4j.data.Split.TRAIN, 7);
         var rebuilt = org.umm4j.nn.Backbone.create(b.config(data, 7)).graph();
         assertArrayEquals(rebuilt.getParam("stem_conv_W").shape(), c.restoreGraph(false).getParam("stem_conv_W").shape());
+
+        // k-NN of the checkpoint and of a random network, data and shape taken from the manifest
+        assertEquals(0, Umm4j.run("knn-eval", "--run", out.toString()));
+        assertEquals(0, Umm4j.run("knn-eval", "--run", out.toString(), "--random"));
+        for (String f : List.of("knn.json", "knn-random.json")) {
+            String json = Files.readString(out.resolve(f));
+            assertTrue(json.contains("\"train\": 20") && json.contains("\"test\": 20"), json);
+            double top1 = Double.parseDouble(json.replaceAll("(?s).*\"top1\": ([0-9.]+).*", "$1"));
+            assertTrue(top1 >= 0 && top1 <= 1, json);
+        }
+        assertTrue(Files.readString(out.resolve("knn.json")).contains("epoch 1"));
     }
 
     @Test

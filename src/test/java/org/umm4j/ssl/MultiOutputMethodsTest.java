@@ -103,7 +103,7 @@ class MultiOutputMethodsTest {
         assertEquals(g.params(), saved.params());
     }
 
-    /** The multi-size backward sums the groups' gradients: a 3-group batch differs from its last group alone. */
+    /** The multi-size backward sums the groups' gradients: equal to two separate backward passes added up. */
     @Test
     void swavSumsTheGradientsOfTheSizeGroups() {
         ComposedMethod m = (ComposedMethod) MethodsTest.tiny("swav");
@@ -113,13 +113,22 @@ class MultiOutputMethodsTest {
         INDArray local = v.get(0).get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(4, 12),
                 NDArrayIndex.interval(4, 12)).dup();
         v.add(local);
-        m.swavLossAndBackprop(g, v, 8);
+        LossAndGradients lg = m.swavLossAndBackprop(g, v, 8);
         INDArray total = g.getFlattenedGradients().dup();
-        assertTrue(total.norm2Number().doubleValue() > 0);
         // the Gradient handed to the updater sees the summed array (its entries are views of the flattened one)
         INDArray w = m.lastGradientForTest().gradientForVariable().get("stem_conv_W");
         assertEquals(total.reshape(-1).get(NDArrayIndex.interval(0, w.length())).sumNumber().doubleValue(),
                 w.sumNumber().doubleValue(), 1e-6 * (1 + Math.abs(w.sumNumber().doubleValue())));
+
+        // by hand: the global group (views 0, 1) and the local group (view 2), each forward + backward on its own
+        g.feedForward(new INDArray[]{Nd4j.concat(0, v.get(0), v.get(1))}, true, false);
+        g.backpropGradient(Nd4j.concat(0, lg.gradient(0), lg.gradient(1)));
+        INDArray global = g.getFlattenedGradients().dup();
+        g.feedForward(new INDArray[]{local}, true, false);
+        g.backpropGradient(lg.gradient(2));
+        INDArray sum = g.getFlattenedGradients().add(global);
+        assertTrue(global.norm2Number().doubleValue() > 0 && g.getFlattenedGradients().norm2Number().doubleValue() > 0);
+        assertEquals(0, total.sub(sum).norm2Number().doubleValue(), 1e-5 * sum.norm2Number().doubleValue());
     }
 
     /**
