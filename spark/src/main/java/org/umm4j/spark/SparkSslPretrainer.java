@@ -210,7 +210,8 @@ public final class SparkSslPretrainer {
 
     /** A fixed batch: the first {@code fixedBatchPairs} images (by index) with their views at epoch -1. */
     private DataSet fixedBatch() {
-        List<ImageRecord> first = images.filter(r -> r.index() < fixedBatchPairs).collect();
+        int pairs = fixedBatchPairs;   // a local, so that the closure does not capture this trainer
+        List<ImageRecord> first = images.filter(r -> r.index() < pairs).collect();
         List<ImageRecord> sorted = new ArrayList<>(first);
         sorted.sort((a, b) -> Long.compare(a.index(), b.index()));
         if (sorted.size() < 2) {
