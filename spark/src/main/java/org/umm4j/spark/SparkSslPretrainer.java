@@ -298,7 +298,7 @@ public final class SparkSslPretrainer {
         /** Extra manifest config entries (e.g. the dataset and backbone flags) and the dataset name. */
         public Builder optManifest(String datasetName, Map<String, Object> extras) {
             this.datasetName = Objects.requireNonNull(datasetName, "datasetName");
-            this.manifestExtras = Map.copyOf(Objects.requireNonNull(extras, "extras"));
+            this.manifestExtras = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(extras, "extras")));   // values may be null (no --data-dir)
             return this;
         }
 
