@@ -5,6 +5,8 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
 import org.umm4j.backend.Umm4jBackend;
 import org.umm4j.cli.BackboneOptions;
 import org.umm4j.cli.DatasetOptions;
@@ -55,7 +57,12 @@ public final class SparkPretrain implements Callable<Integer> {
             description = "Local minibatches between parameter averages (default: ${DEFAULT-VALUE}).")
     int averagingFrequency;
 
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate before scaling (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--optimizer", defaultValue = "adam",
+            description = "adam or nesterov (momentum 0.9); on Spark, Adam's bias correction restarts every averaging "
+                    + "round (see README) (default: ${DEFAULT-VALUE}).")
+    String optimizer;
+
+    @Option(names = "--lr", defaultValue = "1e-3", description = "Learning rate before scaling (default: ${DEFAULT-VALUE}).")
     double lr;
 
     @Option(names = "--lr-scaling", defaultValue = "none",
@@ -96,17 +103,24 @@ public final class SparkPretrain implements Callable<Integer> {
         SparkSslConfig cfg = new SparkSslConfig(epochs, batchPerWorker, workers, averagingFrequency, seed,
                 checkpointEvery, 3);
         double effectiveLr = scaledLearningRate(lr, workers, lrScaling);
+        IUpdater updater = switch (optimizer) {
+            case "adam" -> new Adam(effectiveLr);
+            case "nesterov" -> new Nesterovs(effectiveLr, 0.9);
+            default -> throw new CommandLine.ParameterException(new CommandLine(this), "--optimizer '" + optimizer
+                    + "' is not one of adam, nesterov");
+        };
         Umm4jBackend.init();
         ImageDataset data = dataset.load(Split.TRAIN, seed);
         ResNetConfig net = backbone.config(data, seed);
         MlpHeadConfig head = SslGraphs.projectorFor(method, net.featureSize(), backbone.headScale());
-        ComputationGraph graph = SslGraphs.build(net, head, new SslLossFunction(method, Map.of()), new Adam(effectiveLr));
+        ComputationGraph graph = SslGraphs.build(net, head, new SslLossFunction(method, Map.of()), updater);
         SparkConf conf = new SparkConf().setAppName("umm4j-spark-pretrain");
         if (master != null) {
             conf.setMaster(master);
         }
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("method", method);
+        manifest.put("optimizer", optimizer);
         manifest.put("lr", lr);
         manifest.put("lrScaling", lrScaling);
         manifest.put("effectiveLr", effectiveLr);
