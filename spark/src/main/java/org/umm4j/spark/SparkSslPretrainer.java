@@ -52,7 +52,9 @@ import java.util.Optional;
  *
  * <p>A whole-batch loss is a per-worker batch loss: SimCLR's negatives, Barlow Twins' cross-correlation and
  * VICReg's variance/covariance are computed over one worker's N images, never across workers, and BatchNorm
- * statistics are per worker minibatch (running statistics are averaged like parameters).
+ * statistics are per worker minibatch (running statistics are averaged like parameters). DL4J M2's workers start
+ * every averaging round at iteration 0, so Adam's bias correction restarts each round (m and v carry on): momentum
+ * SGD (Nesterov) reproduces single-machine training exactly, Adam does not (see the module README).
  */
 public final class SparkSslPretrainer {
     private static final Logger LOG = LoggerFactory.getLogger(SparkSslPretrainer.class);
