@@ -34,6 +34,11 @@ public final class DatasetOptions {
             description = "Use a class-balanced subset of at most this many test images (0 = all; default: ${DEFAULT-VALUE}).")
     int testLimit;
 
+    @Option(names = "--long-tail", defaultValue = "0",
+            description = "Make the training split long-tailed with this imbalance ratio n_max/n_min (CIFAR-10-LT style, "
+                    + "n_c = n_max (1/ratio)^(c/(C-1)); 0 = off; default: ${DEFAULT-VALUE}).")
+    double longTail;
+
     /** picocli completion candidates: the dataset names. */
     static final class Names implements Iterable<String> {
         @Override
@@ -63,6 +68,9 @@ public final class DatasetOptions {
         if (!n.equals("synthetic") && !n.equals("fashion-mnist") && dataDir == null) {
             throw new IllegalArgumentException("--dataset " + n + " needs --data-dir DIR (the folder holding its files)");
         }
+        if (longTail != 0 && !(longTail >= 1)) {
+            throw new IllegalArgumentException("--long-tail must be 0 (off) or an imbalance ratio >= 1, got " + longTail);
+        }
         if (trainLimit < 0 || testLimit < 0) {
             throw new IllegalArgumentException("--train-limit and --test-limit must be >= 0");
         }
@@ -81,6 +89,9 @@ public final class DatasetOptions {
         if (limit > 0 && limit < d.size()) {
             d = Subsets.classBalancedFraction(d, (double) limit / d.size(), seed);
         }
+        if (split == Split.TRAIN && longTail >= 1) {
+            d = Subsets.longTailed(d, longTail, seed);
+        }
         return d;
     }
 
@@ -91,14 +102,18 @@ public final class DatasetOptions {
         m.put("dataDir", dataDir == null ? null : dataDir.toAbsolutePath().toString());
         m.put("trainLimit", trainLimit);
         m.put("testLimit", testLimit);
+        m.put("longTail", longTail);
         return m;
     }
 
     /** Rebuilds the options from {@link #toManifest()} entries (a run manifest's config). */
     public static DatasetOptions fromManifest(Map<String, ?> m) {
         Object dir = m.get("dataDir");
-        return of(String.valueOf(m.get("dataset")), dir == null ? null : Path.of(dir.toString()),
+        DatasetOptions o = of(String.valueOf(m.get("dataset")), dir == null ? null : Path.of(dir.toString()),
                 intOr(m.get("trainLimit")), intOr(m.get("testLimit")));
+        o.longTail = m.get("longTail") instanceof Number n ? n.doubleValue() : 0;
+        o.validate();
+        return o;
     }
 
     private static int intOr(Object v) {
