@@ -142,10 +142,10 @@ class EvalCommandsTest {
         assertTrue(t.out().contains("train 60 x 16, test 20"), t.out());
         assertTrue(t.out().contains("ratios to dense CRR") && t.out().contains("ratios to top-5 CRR"), t.out());
         Out r = cli("timing", "--run", run.toString(), "--n", "30", "--n-test", "10", "--probe-epochs", "3",
-                "--top-k", "5", "--repeats", "1", "--no-dense");
+                "--top-k", "5", "--repeats", "1", "--no-dense", "--crr-subset", "20");
         assertEquals(0, r.code(), r.err());
         assertFalse(r.out().contains("CRR dense"), r.out());
-        assertTrue(r.out().contains("train 30 x 64, test 10"), r.out());
+        assertTrue(r.out().contains("train 30 x 64, test 10; CRR on 20 training features"), r.out());
     }
 
     @Test
