@@ -53,6 +53,11 @@ final class TimingCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--crr-subset", defaultValue = "0",
+            description = "Compute CRR on a seeded subset of this many training features, as the monitor does, while "
+                    + "k-NN and the probe use all --n (0 = all; default: ${DEFAULT-VALUE}).")
+    int crrSubset;
+
     @Option(names = "--no-dense", description = "Skip the dense-membership CRR (minutes at n = 1000, dim = 512).")
     boolean noDense;
 
@@ -63,7 +68,10 @@ final class TimingCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("need --n >= 2, --n-test >= 1, --dim >= 1, --classes >= 2, "
                         + "--probe-epochs >= 1, --repeats >= 1");
             }
-            if (topK < 1 || topK > n - 1) {
+            if (crrSubset < 0 || crrSubset == 1) {
+                throw new IllegalArgumentException("--crr-subset must be 0 (all) or at least 2, got " + crrSubset);
+            }
+            if (topK < 1 || topK > (crrSubset >= 2 ? Math.min(n, crrSubset) : n) - 1) {
                 throw new IllegalArgumentException("--top-k must be in [1, n - 1], got " + topK);
             }
             Umm4jBackend.init();
@@ -97,9 +105,11 @@ final class TimingCommand implements Callable<Integer> {
                 k = classes;
                 source = "random class-structured features (seed " + seed + ")";
             }
-            CostTiming t = CostTiming.measure(train, ytr, test, yte, k, probeEpochs, topK, repeats, seed, !noDense);
-            System.out.printf(Locale.ROOT, "features: %s; train %d x %d, test %d; median of %d runs%n", source,
-                    train.rows(), train.columns(), test.rows(), repeats);
+            CostTiming t = CostTiming.measure(train, ytr, test, yte, k, probeEpochs, topK, repeats, seed, !noDense,
+                    crrSubset);
+            long crrRows = crrSubset <= 0 || crrSubset >= train.rows() ? train.rows() : crrSubset;
+            System.out.printf(Locale.ROOT, "features: %s; train %d x %d, test %d; CRR on %d training features; "
+                    + "median of %d runs%n", source, train.rows(), train.columns(), test.rows(), crrRows, repeats);
             if (!noDense) {
                 System.out.printf(Locale.ROOT, "CRR dense instance dR   %9.4f s  (dR %.4f)%n", t.crrDenseSeconds(),
                         t.crrDense());

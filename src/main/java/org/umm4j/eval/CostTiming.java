@@ -51,7 +51,20 @@ public record CostTiming(double crrDenseSeconds, double crrTopKSeconds, double k
     public static CostTiming measure(INDArray train, int[] trainLabels, INDArray test, int[] testLabels,
                                      int numClasses, int probeEpochs, int topK, int repeats, long seed,
                                      boolean dense) {
+        return measure(train, trainLabels, test, testLabels, numClasses, probeEpochs, topK, repeats, seed, dense, 0);
+    }
+
+    /**
+     * As {@link #measure(INDArray, int[], INDArray, int[], int, int, int, int, long, boolean)}, with CRR on a seeded
+     * subset of {@code crrSubset} training rows (the monitor's setting: a fixed subset, while k-NN and the probe use
+     * the whole training set, as in the paper's protocol); {@code crrSubset <= 0} or {@code >= n} uses all rows.
+     */
+    public static CostTiming measure(INDArray train, int[] trainLabels, INDArray test, int[] testLabels,
+                                     int numClasses, int probeEpochs, int topK, int repeats, long seed,
+                                     boolean dense, int crrSubset) {
         Objects.requireNonNull(train, "train");
+        INDArray crrRows = crrSubset <= 0 || crrSubset >= train.rows() ? train
+                : train.getRows(FeatureRates.subset((int) train.rows(), crrSubset, seed));
         if (repeats < 1) {
             throw new IllegalArgumentException("repeats must be >= 1, got " + repeats);
         }
@@ -62,9 +75,9 @@ public record CostTiming(double crrDenseSeconds, double crrTopKSeconds, double k
         double[] knn = new double[1];
         double[] probe = new double[1];
         crrDense[0] = Double.NaN;
-        double tDense = dense ? time(repeats, () -> crrDense[0] = FeatureRates.instanceRateReduction(cr, train, tau))
+        double tDense = dense ? time(repeats, () -> crrDense[0] = FeatureRates.instanceRateReduction(cr, crrRows, tau))
                 : Double.NaN;
-        double tTopK = time(repeats, () -> crrTopK[0] = FeatureRates.instanceRateReductionTopK(cr, train, tau, topK));
+        double tTopK = time(repeats, () -> crrTopK[0] = FeatureRates.instanceRateReductionTopK(cr, crrRows, tau, topK));
         double tKnn = time(repeats, () -> knn[0] = KnnClassifier.majority(5)
                 .evaluate(train, trainLabels, test, testLabels, numClasses).top1());
         LinearProbe lp = LinearProbe.defaults(seed).withEpochs(probeEpochs);

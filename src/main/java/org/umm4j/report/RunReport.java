@@ -67,7 +67,9 @@ public final class RunReport {
         Path eval = runDir.resolve("eval");
         if (Files.isRegularFile(eval.resolve(LayerwiseReport.CSV))) {
             html.image("../eval/" + LayerwiseReport.ACCURACY_PNG, "Top-1 accuracy against epoch (umm4j eval)");
-            html.image("../eval/" + LayerwiseReport.DR_PNG, "dR against epoch with Pearson r (umm4j eval)");
+            html.image("../eval/" + LayerwiseReport.DR_LABEL_PNG, "dR (label membership) against epoch with Pearson r");
+            html.image("../eval/" + LayerwiseReport.DR_INSTANCE_PNG, "dR (instance membership) against epoch with "
+                    + "Pearson r");
             html.paragraph("Full tables: ../eval/index.html");
         } else {
             html.paragraph("Not evaluated yet: run umm4j eval --run " + runDir + " first.");

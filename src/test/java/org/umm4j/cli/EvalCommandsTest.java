@@ -102,7 +102,7 @@ class EvalCommandsTest {
         LayerwiseResult r = LayerwiseResult.read(eval.resolve("layerwise.csv"));
         assertEquals(List.of("stage2", "pool"), r.taps());
         assertArrayEquals(new double[]{0, 1, 2}, r.epochs("pool"));
-        for (String f : List.of("accuracy.png", "dr.png", "pearson.csv", "index.html")) {
+        for (String f : List.of("accuracy.png", "dr_label.png", "dr_instance.png", "pearson.csv", "index.html")) {
             assertTrue(Files.size(eval.resolve(f)) > 100, f);
         }
         assertTrue(Files.readString(eval.resolve("index.html")).contains("accuracy.png"));
@@ -115,7 +115,7 @@ class EvalCommandsTest {
         Out rep = cli("report", "--run", run.toString());
         assertEquals(0, rep.code(), rep.err());
         String html = Files.readString(run.resolve("report/index.html"));
-        assertTrue(html.contains("loss.png") && html.contains("monitor.png") && html.contains("../eval/dr.png"), html);
+        assertTrue(html.contains("loss.png") && html.contains("monitor.png") && html.contains("../eval/dr_instance.png"), html);
         assertTrue(Files.size(run.resolve("report/loss.png")) > 100);
 
         Out m = cli("monitor", "--run", run.toString());
@@ -142,10 +142,10 @@ class EvalCommandsTest {
         assertTrue(t.out().contains("train 60 x 16, test 20"), t.out());
         assertTrue(t.out().contains("ratios to dense CRR") && t.out().contains("ratios to top-5 CRR"), t.out());
         Out r = cli("timing", "--run", run.toString(), "--n", "30", "--n-test", "10", "--probe-epochs", "3",
-                "--top-k", "5", "--repeats", "1", "--no-dense");
+                "--top-k", "5", "--repeats", "1", "--no-dense", "--crr-subset", "20");
         assertEquals(0, r.code(), r.err());
         assertFalse(r.out().contains("CRR dense"), r.out());
-        assertTrue(r.out().contains("train 30 x 64, test 10"), r.out());
+        assertTrue(r.out().contains("train 30 x 64, test 10; CRR on 20 training features"), r.out());
     }
 
     @Test

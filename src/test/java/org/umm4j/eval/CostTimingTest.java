@@ -29,6 +29,11 @@ class CostTimingTest {
         CostTiming noDense = CostTiming.measure(tr, ytr, te, yte, 4, 2, 3, 1, 0, false);
         assertTrue(Double.isNaN(noDense.crrDenseSeconds()) && Double.isNaN(noDense.crrDense()));
         assertThrows(IllegalArgumentException.class, () -> CostTiming.measure(tr, ytr, te, yte, 4, 2, 3, 0, 0, true));
+        // CRR on a seeded subset of 10 rows: the value is that of exactly those rows
+        CostTiming sub = CostTiming.measure(tr, ytr, te, yte, 4, 2, 3, 1, 5, false, 10);
+        INDArray rows = tr.getRows(FeatureRates.subset(40, 10, 5));
+        assertEquals(FeatureRates.instanceRateReductionTopK(cr, rows, 0.5, 3), sub.crrTopK(), 1e-9);
+        assertNotEquals(t.crrTopK(), sub.crrTopK());
         assertThrows(IllegalArgumentException.class, () -> CostTiming.randomFeatures(3, 2, 2, 1, 0, new int[2]));
     }
 }
