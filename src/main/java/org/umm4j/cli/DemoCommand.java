@@ -160,7 +160,9 @@ final class DemoCommand implements Callable<Integer> {
         h.image("pretrain/" + RunReport.DIR + "/" + RunReport.MONITOR_PNG, "label-free dR monitor per epoch");
         h.heading("Layer-wise evaluation over the pretraining checkpoints");
         h.image("pretrain/eval/" + LayerwiseReport.ACCURACY_PNG, "accuracy of the early and last layer per epoch");
-        h.image("pretrain/eval/" + LayerwiseReport.DR_PNG, "dR of the early and last layer per epoch");
+        h.image("pretrain/eval/" + LayerwiseReport.DR_LABEL_PNG, "dR (label membership) of the early and last layer per epoch");
+        h.image("pretrain/eval/" + LayerwiseReport.DR_INSTANCE_PNG,
+                "dR (label-free instance membership) of the early and last layer per epoch");
         h.paragraph("Full pages: pretrain/report/index.html, pretrain/eval/index.html, umm/eval/index.html, "
                 + "control/eval/index.html.");
         h.write(out.resolve("index.html"));
