@@ -74,10 +74,12 @@ public final class UmmCifarExperiment {
         long t0 = System.nanoTime();
         Path pre = out.resolve("pretrain");
         SslMethod simclr = Methods.create(MethodConfig.of("simclr", rc, 1000, 1).withHeadScale(1.0 / 16));
-        Pretrainer.builder().setDataset(train).setRecipe(Recipes.simclrCifar()).setMethod(simclr)
+        if (Checkpoint.latest(pre).isEmpty()) {
+            Pretrainer.builder().setDataset(train).setRecipe(Recipes.simclrCifar()).setMethod(simclr)
                 .setOptimizer(OptimizerConfig.adam(1e-3)).setEpochs(preEpochs).setBatchSize(batch).setOut(pre).optSeed(1)
                 .optEpochListener((g, e) -> Map.of("knn", knn(g, xTrain, yTrain, xTest, yTest)), List.of("knn"))
                 .build().run(false);
+        }
         System.out.printf(Locale.ROOT, "pretraining: %d epochs in %.0f s; per-epoch last-layer 5-NN in %s%n", preEpochs,
                 (System.nanoTime() - t0) / 1e9, pre.resolve("metrics.csv"));
         Checkpoint src = Checkpoint.latest(pre).orElseThrow();
