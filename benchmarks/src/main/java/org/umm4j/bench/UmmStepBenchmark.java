@@ -33,7 +33,7 @@ import java.util.function.Supplier;
  *   <li>UMM steps: setBatch + hypergradient + commit, for unrolled with the sketch on S = 32 samples, unrolled with
  *       the sketch on the whole view (S = B, the naive layout) and neumann (S = 32, K = 5).</li>
  * </ul>
- * Args: {@code [batch [width [iters [warmup]]]]}. Run with OMP_NUM_THREADS=1 on a shared machine.
+ * Args: {@code [batch [width [iters [warmup [membershipTopK]]]]]} (top-k 0 = dense instance membership). Run with OMP_NUM_THREADS=1 on a shared machine.
  */
 public final class UmmStepBenchmark {
     private UmmStepBenchmark() {
@@ -44,6 +44,7 @@ public final class UmmStepBenchmark {
         double width = args.length > 1 ? Double.parseDouble(args[1]) : 0.25;
         int iters = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+        int topK = args.length > 4 ? Integer.parseInt(args[4]) : 0;
         Umm4jBackend.init();
         ResNetConfig rc = ResNetConfig.builder().setDepth(18).setStem(Stem.CIFAR).setInput(3, 32, 32)
                 .optWidthMultiplier(width).optSeed(1).build();
@@ -61,9 +62,10 @@ public final class UmmStepBenchmark {
                 + "early tap %s, f_e inference of both views %.0f ms (once per batch)%n", width, batch,
                 Taps.EARLY_DEFAULT, k, Arrays.toString(split.tapShape()), earlyMs);
 
-        UmmProblem sub = problem(split, m, 32, false);
-        UmmProblem full = problem(split, m, batch, false);
-        UmmProblem phi = problem(split, m, 32, true);
+        UmmProblem sub = problem(split, m, 32, false, topK);
+        UmmProblem full = problem(split, m, batch, false, topK);
+        UmmProblem phi = problem(split, m, 32, true, topK);
+        System.out.println("dR membership: " + (topK > 0 ? "instance top-" + topK : "dense instance"));
         for (UmmProblem p : List.of(sub, full, phi)) {
             p.setBatch(e1, e2, List.of(), 7);
         }
@@ -94,8 +96,8 @@ public final class UmmStepBenchmark {
                 3.5 + 1.5 * (k + 1));
     }
 
-    private static UmmProblem problem(SplitBackbone split, SslMethod m, int sketchBatch, boolean phi) {
-        UmmConfig cfg = new UmmConfig(1, 1, 0.5, 0.5, CpaSketch.defaults(), sketchBatch);
+    private static UmmProblem problem(SplitBackbone split, SslMethod m, int sketchBatch, boolean phi, int topK) {
+        UmmConfig cfg = new UmmConfig(1, 1, 0.5, 0.5, CpaSketch.defaults(), sketchBatch, topK);
         return new UmmProblem(split.last(), m.objective(), cfg, "projector", phi);
     }
 
