@@ -115,6 +115,12 @@ public final class PretrainCommand implements Callable<Integer> {
             description = "swav: local (small) views per image besides the 2 global ones (paper: 6; default: ${DEFAULT-VALUE}).")
     int localCrops;
 
+    @Option(names = "--jitter-strength", defaultValue = "0.5",
+            description = "SimCLR colour-jitter strength s (brightness/contrast/saturation 0.8 s, hue 0.2 s; 0.5 is the "
+                    + "CIFAR recipe, 1.0 the ImageNet paper's; data whose classes differ in shape but not in colour need "
+                    + "1.0; simclr only; default: ${DEFAULT-VALUE}).")
+    double jitterStrength = 0.5;
+
     @Option(names = "--monitor-subset", defaultValue = "256",
             description = "Label-free overfitting monitor: dR (instance membership) of the last-layer features of this "
                     + "many fixed training images after every epoch, logged as dR_monitor (0 = off; default: ${DEFAULT-VALUE}).")
@@ -181,7 +187,7 @@ public final class PretrainCommand implements Callable<Integer> {
         String m = method.toLowerCase(Locale.ROOT);
         MethodConfig mc = new MethodConfig(m, rc, backbone.headScale(), objectiveParams, totalSteps, queueSize, seed);
         SslMethod ssl = Methods.create(mc);
-        Recipe recipe = recipeFor(m, train, localCrops);
+        Recipe recipe = recipeFor(m, train, localCrops, jitterStrength);
         OptimizerConfig opt = optimizer(stepsPerEpoch);
         Map<String, Object> manifest = new LinkedHashMap<>();
         // flat, as DatasetOptions/BackboneOptions.fromManifest and the eval, umm and report commands read them
@@ -229,6 +235,9 @@ public final class PretrainCommand implements Callable<Integer> {
         }
         if (keepLast < 0) {
             throw new IllegalArgumentException("--keep-last must be >= 0 (0 = keep all), got " + keepLast);
+        }
+        if (!(jitterStrength >= 0)) {
+            throw new IllegalArgumentException("--jitter-strength must be >= 0, got " + jitterStrength);
         }
         if (monitorSubset < 0 || monitorSubset == 1 || monitorPatience < 0) {
             throw new IllegalArgumentException("--monitor-subset must be 0 (off) or at least 2 and --monitor-patience >= 0, got "
@@ -318,6 +327,11 @@ public final class PretrainCommand implements Callable<Integer> {
      * @param localCrops swav's local views
      */
     static Recipe recipeFor(String method, ImageDataset data, int localCrops) {
+        return recipeFor(method, data, localCrops, 0.5);
+    }
+
+    /** As {@link #recipeFor(String, ImageDataset, int)} with SimCLR's colour-jitter strength. */
+    static Recipe recipeFor(String method, ImageDataset data, int localCrops, double jitterStrength) {
         int size = Math.min(data.height(), data.width());
         boolean small = size < 64;
         Normalize norm = normalizeFor(data);
@@ -326,7 +340,7 @@ public final class PretrainCommand implements Callable<Integer> {
             case "byol", "simsiam", "barlow", "vicreg", "vicregl" -> Recipes.asymmetric(tag, size, !small, norm);
             case "swav" -> Recipes.swav(tag, size, small ? Math.max(1, size / 2) : Math.max(1, size * 96 / 224),
                     localCrops, !small, norm);
-            default -> Recipes.simclr(tag, size, small ? 0.2 : 0.08, 0.5, small ? 0 : 0.5, norm);
+            default -> Recipes.simclr(tag, size, small ? 0.2 : 0.08, jitterStrength, small ? 0 : 0.5, norm);
         };
     }
 
@@ -350,6 +364,7 @@ public final class PretrainCommand implements Callable<Integer> {
         m.put("objectiveParams", new LinkedHashMap<>(objectiveParams));
         m.put("queueSize", queueSize);
         m.put("localCrops", localCrops);
+        m.put("jitterStrength", jitterStrength);
         m.put("seed", seed);
         return m;
     }

@@ -141,7 +141,11 @@ final class UmmCommand implements Callable<Integer> {
         }
         SslMethod method = Methods.create(new MethodConfig(String.valueOf(cfg.get("method")), rc, bopts.headScale(),
                 objective, total, 4096, runSeed));
-        Recipe recipe = recipeFor(String.valueOf(cfg.get("recipe")), data.height());
+        // the pretraining run's own recipe, rebuilt from its flags as pretrain built it
+        Map<?, ?> pre = cfg.get("pretrain") instanceof Map<?, ?> pm ? pm : Map.of();
+        int localCrops = pre.get("localCrops") instanceof Number n ? n.intValue() : 6;
+        double jitter = pre.get("jitterStrength") instanceof Number j ? j.doubleValue() : 0.5;
+        Recipe recipe = PretrainCommand.recipeFor(String.valueOf(cfg.get("method")), data, localCrops, jitter);
         int b = batchSize > 0 ? batchSize : cfg.get("batchSize") instanceof Number n ? n.intValue() : 64;
         UmmConfig umm = new UmmConfig(beta, lambda, eps, tau, new CpaSketch(sketchK, 1e-2, 1e-6), sketchBatch,
                 membershipTopK);
@@ -160,22 +164,4 @@ final class UmmCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The recipe a manifest names; unknown names get a SimCLR-style (or asymmetric) recipe at the images' size. */
-    static Recipe recipeFor(String name, int size) {
-        return switch (name) {
-            case "simclr-cifar" -> Recipes.simclrCifar();
-            case "simclr-imagenet" -> Recipes.simclrImageNet();
-            case "byol-cifar" -> Recipes.byolCifar();
-            case "byol-imagenet" -> Recipes.byolImageNet();
-            case "barlowtwins-cifar" -> Recipes.barlowTwinsCifar();
-            case "barlowtwins-imagenet" -> Recipes.barlowTwinsImageNet();
-            case "vicreg-cifar" -> Recipes.vicregCifar();
-            case "vicreg-imagenet" -> Recipes.vicregImageNet();
-            default -> {
-                Normalize norm = size < 64 ? Normalize.cifar10() : Normalize.imageNet();
-                yield name.startsWith("simclr") ? Recipes.simclr(name, size, size < 64 ? 0.2 : 0.08, 0.5, size < 64 ? 0 : 0.5, norm)
-                        : Recipes.asymmetric(name, size, size >= 64, norm);
-            }
-        };
-    }
 }

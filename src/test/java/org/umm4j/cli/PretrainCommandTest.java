@@ -54,6 +54,7 @@ class PretrainCommandTest {
         assertEquals("simclr", p.get("method"));
         assertEquals(0.2, ((Map<?, ?>) p.get("objectiveParams")).get("temperature"));
         assertEquals(0.2, ((Map<?, ?>) cfg.get("objective")).get("temperature"));
+        assertEquals(0.5, p.get("jitterStrength"), "the recipe's jitter strength is recorded for umm to rebuild it");
         // the network the manifest describes has the checkpoint's backbone shape
         var data = d.load(org.umm4j.data.Split.TRAIN, 7);
         var rebuilt = org.umm4j.nn.Backbone.create(b.config(data, 7)).graph();
@@ -111,6 +112,11 @@ class PretrainCommandTest {
         cl3.setErr(new PrintWriter(err3));
         assertNotEquals(0, cl3.execute(args(dir.resolve("z"), "--schedule", "step")));
         assertTrue(err3.toString().contains("warmup-cosine, cosine, exponential, constant"), err3.toString());
+        StringWriter err4 = new StringWriter();
+        CommandLine cl4 = Umm4j.commandLine();
+        cl4.setErr(new PrintWriter(err4));
+        assertNotEquals(0, cl4.execute(args(dir.resolve("w"), "--jitter-strength", "-1")));
+        assertTrue(err4.toString().contains("--jitter-strength"), err4.toString());
     }
 
     @Test
