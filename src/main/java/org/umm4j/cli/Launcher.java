@@ -4,7 +4,12 @@ import org.umm4j.backend.GpuGuard;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.File;
 import java.io.IOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,6 +46,25 @@ final class Launcher {
     }
 
     /**
+     * The class path of the classes that hold umm4j: the loading class loader's URLs when it has them (e.g. under
+     * {@code mvn exec:java}, where {@code java.class.path} is Maven's own), else {@code java.class.path}.
+     */
+    static String classPath() {
+        if (Umm4j.class.getClassLoader() instanceof URLClassLoader u && u.getURLs().length > 0) {
+            List<String> parts = new ArrayList<>();
+            for (URL url : u.getURLs()) {
+                try {
+                    parts.add(Path.of(url.toURI()).toString());
+                } catch (URISyntaxException | IllegalArgumentException e) {
+                    parts.add(url.getPath());
+                }
+            }
+            return String.join(File.pathSeparator, parts);
+        }
+        return System.getProperty("java.class.path");
+    }
+
+    /**
      * @return the exit code of a re-launched child JVM, or empty when this JVM should go on itself
      */
     static Optional<Integer> relaunchIfNeeded(String[] args) throws IOException, InterruptedException {
@@ -63,7 +87,7 @@ final class Launcher {
         cmd.add(command);
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classPath());
         cmd.add(Umm4j.class.getName());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();

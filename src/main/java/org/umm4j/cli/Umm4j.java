@@ -18,6 +18,11 @@ public final class Umm4j implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Read by {@link Launcher} from the raw arguments before ND4J loads; declared here so every command accepts it. */
+    @CommandLine.Option(names = "--device", defaultValue = "auto", scope = CommandLine.ScopeType.INHERIT,
+            description = "auto (a supported GPU in a -Pcuda build, else the CPU), cpu or gpu (default: ${DEFAULT-VALUE}).")
+    String device;
+
     /** Entry point: applies the GPU guard, then runs the command and exits with its code. */
     public static void main(String[] args) throws Exception {
         Optional<Integer> child = Launcher.relaunchIfNeeded(args);
