@@ -121,6 +121,11 @@ public final class PretrainCommand implements Callable<Integer> {
                     + "1.0; simclr only; default: ${DEFAULT-VALUE}).")
     double jitterStrength = 0.5;
 
+    @Option(names = "--crop-scale-min",
+            description = "SimCLR random-resized-crop lower scale bound (default: 0.2 below 64 px, 0.08 above, as the papers; "
+                    + "simclr only).")
+    Double cropScaleMin;
+
     @Option(names = "--monitor-subset", defaultValue = "256",
             description = "Label-free overfitting monitor: dR (instance membership) of the last-layer features of this "
                     + "many fixed training images after every epoch, logged as dR_monitor (0 = off; default: ${DEFAULT-VALUE}).")
@@ -187,7 +192,7 @@ public final class PretrainCommand implements Callable<Integer> {
         String m = method.toLowerCase(Locale.ROOT);
         MethodConfig mc = new MethodConfig(m, rc, backbone.headScale(), objectiveParams, totalSteps, queueSize, seed);
         SslMethod ssl = Methods.create(mc);
-        Recipe recipe = recipeFor(m, train, localCrops, jitterStrength);
+        Recipe recipe = recipeFor(m, train, localCrops, jitterStrength, cropScaleMin);
         OptimizerConfig opt = optimizer(stepsPerEpoch);
         Map<String, Object> manifest = new LinkedHashMap<>();
         // flat, as DatasetOptions/BackboneOptions.fromManifest and the eval, umm and report commands read them
@@ -235,6 +240,9 @@ public final class PretrainCommand implements Callable<Integer> {
         }
         if (keepLast < 0) {
             throw new IllegalArgumentException("--keep-last must be >= 0 (0 = keep all), got " + keepLast);
+        }
+        if (cropScaleMin != null && !(cropScaleMin > 0 && cropScaleMin <= 1)) {
+            throw new IllegalArgumentException("--crop-scale-min must be in (0, 1], got " + cropScaleMin);
         }
         if (!(jitterStrength >= 0)) {
             throw new IllegalArgumentException("--jitter-strength must be >= 0, got " + jitterStrength);
@@ -327,11 +335,14 @@ public final class PretrainCommand implements Callable<Integer> {
      * @param localCrops swav's local views
      */
     static Recipe recipeFor(String method, ImageDataset data, int localCrops) {
-        return recipeFor(method, data, localCrops, 0.5);
+        return recipeFor(method, data, localCrops, 0.5, null);
     }
 
-    /** As {@link #recipeFor(String, ImageDataset, int)} with SimCLR's colour-jitter strength. */
-    static Recipe recipeFor(String method, ImageDataset data, int localCrops, double jitterStrength) {
+    /**
+     * As {@link #recipeFor(String, ImageDataset, int)} with SimCLR's colour-jitter strength and crop lower bound
+     * ({@code null}: the paper's for the image size).
+     */
+    static Recipe recipeFor(String method, ImageDataset data, int localCrops, double jitterStrength, Double cropScaleMin) {
         int size = Math.min(data.height(), data.width());
         boolean small = size < 64;
         Normalize norm = normalizeFor(data);
@@ -340,7 +351,8 @@ public final class PretrainCommand implements Callable<Integer> {
             case "byol", "simsiam", "barlow", "vicreg", "vicregl" -> Recipes.asymmetric(tag, size, !small, norm);
             case "swav" -> Recipes.swav(tag, size, small ? Math.max(1, size / 2) : Math.max(1, size * 96 / 224),
                     localCrops, !small, norm);
-            default -> Recipes.simclr(tag, size, small ? 0.2 : 0.08, jitterStrength, small ? 0 : 0.5, norm);
+            default -> Recipes.simclr(tag, size, cropScaleMin != null ? cropScaleMin : small ? 0.2 : 0.08, jitterStrength,
+                    small ? 0 : 0.5, norm);
         };
     }
 
@@ -365,6 +377,7 @@ public final class PretrainCommand implements Callable<Integer> {
         m.put("queueSize", queueSize);
         m.put("localCrops", localCrops);
         m.put("jitterStrength", jitterStrength);
+        m.put("cropScaleMin", cropScaleMin);
         m.put("seed", seed);
         return m;
     }

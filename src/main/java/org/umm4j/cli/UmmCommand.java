@@ -145,7 +145,8 @@ final class UmmCommand implements Callable<Integer> {
         Map<?, ?> pre = cfg.get("pretrain") instanceof Map<?, ?> pm ? pm : Map.of();
         int localCrops = pre.get("localCrops") instanceof Number n ? n.intValue() : 6;
         double jitter = pre.get("jitterStrength") instanceof Number j ? j.doubleValue() : 0.5;
-        Recipe recipe = PretrainCommand.recipeFor(String.valueOf(cfg.get("method")), data, localCrops, jitter);
+        Double cropMin = pre.get("cropScaleMin") instanceof Number c ? c.doubleValue() : null;
+        Recipe recipe = PretrainCommand.recipeFor(String.valueOf(cfg.get("method")), data, localCrops, jitter, cropMin);
         int b = batchSize > 0 ? batchSize : cfg.get("batchSize") instanceof Number n ? n.intValue() : 64;
         UmmConfig umm = new UmmConfig(beta, lambda, eps, tau, new CpaSketch(sketchK, 1e-2, 1e-6), sketchBatch,
                 membershipTopK);

@@ -117,6 +117,11 @@ class PretrainCommandTest {
         cl4.setErr(new PrintWriter(err4));
         assertNotEquals(0, cl4.execute(args(dir.resolve("w"), "--jitter-strength", "-1")));
         assertTrue(err4.toString().contains("--jitter-strength"), err4.toString());
+        StringWriter err5 = new StringWriter();
+        CommandLine cl5 = Umm4j.commandLine();
+        cl5.setErr(new PrintWriter(err5));
+        assertNotEquals(0, cl5.execute(args(dir.resolve("v"), "--crop-scale-min", "1.5")));
+        assertTrue(err5.toString().contains("--crop-scale-min"), err5.toString());
     }
 
     @Test
@@ -125,6 +130,8 @@ class PretrainCommandTest {
         var big = org.umm4j.data.SyntheticDataset.generate(new org.umm4j.data.SyntheticDataset.Config(2, 2, 96, 3, 1));
         assertEquals(2, PretrainCommand.recipeFor("simclr", small, 6).numViews());
         assertEquals(8, PretrainCommand.recipeFor("swav", small, 6).numViews());
+        // a crop lower bound of 1 makes every SimCLR view the whole image (up to flip and colour)
+        assertEquals(2, PretrainCommand.recipeFor("simclr", small, 6, 0.0, 1.0).numViews());
         assertEquals(2 + 3, PretrainCommand.recipeFor("swav", big, 3).numViews());
         assertTrue(PretrainCommand.recipeFor("byol", small, 6).name().startsWith("byol"));
         assertEquals(0.4914f, PretrainCommand.normalizeFor(small).mean()[0]);
