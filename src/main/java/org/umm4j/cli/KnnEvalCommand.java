@@ -6,7 +6,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.umm4j.backend.Umm4jBackend;
 import org.umm4j.data.ImageDataset;
-import org.umm4j.data.Split;
 import org.umm4j.data.augment.Normalize;
 import org.umm4j.eval.Accuracy;
 import org.umm4j.eval.KnnClassifier;
@@ -14,7 +13,6 @@ import org.umm4j.io.AtomicFiles;
 import org.umm4j.nn.Backbone;
 import org.umm4j.nn.Taps;
 import org.umm4j.train.Checkpoint;
-import org.umm4j.train.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -48,20 +46,12 @@ public final class KnnEvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Umm4jBackend.init();
-        RunDirectory dir = RunDirectory.open(run);
-        Map<String, Object> manifest = dir.manifest();
+        RunInputs in = RunInputs.open(run);
         @SuppressWarnings("unchecked")
-        Map<String, Object> config = (Map<String, Object>) manifest.get("config");
-        if (config == null || config.get("dataset") == null || config.get("width") == null) {
-            throw new IllegalArgumentException(run + "/manifest.json has no config.dataset / config.width: not a run of umm4j pretrain");
-        }
-        @SuppressWarnings("unchecked")
-        DatasetOptions data = DatasetOptions.fromManifest((Map<String, ?>) config);
-        @SuppressWarnings("unchecked")
-        BackboneOptions bb = BackboneOptions.fromManifest((Map<String, ?>) config);
-        long seed = ((Number) manifest.get("seed")).longValue();
-        ImageDataset train = data.load(Split.TRAIN, seed);
-        ImageDataset test = data.load(Split.TEST, seed);
+        BackboneOptions bb = BackboneOptions.fromManifest((Map<String, ?>) in.run.manifest().get("config"));
+        long seed = in.run.seed();
+        ImageDataset train = in.train();
+        ImageDataset test = in.test();
         ComputationGraph g;
         String what;
         if (random) {
@@ -72,7 +62,7 @@ public final class KnnEvalCommand implements Callable<Integer> {
             g = c.restoreGraph(false);
             what = "epoch " + (c.epoch() + 1);
         }
-        Normalize norm = PretrainCommand.normalizeFor(train);
+        Normalize norm = in.normalize(train);
         INDArray ftrain = pooled(g, train, norm, batch);
         INDArray ftest = pooled(g, test, norm, batch);
         Accuracy a = KnnClassifier.paperDefault().evaluate(ftrain, labels(train), ftest, labels(test), train.numClasses());

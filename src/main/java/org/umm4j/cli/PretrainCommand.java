@@ -358,7 +358,7 @@ public final class PretrainCommand implements Callable<Integer> {
 
     /** @return CIFAR-10 normalisation for images below 64 px, ImageNet's otherwise */
     static Normalize normalizeFor(ImageDataset data) {
-        return Math.min(data.height(), data.width()) < 64 ? Normalize.cifar10() : Normalize.imageNet();
+        return org.umm4j.eval.FeatureExtractor.normalizeFor(data);
     }
 
     /** @return this command's own flags for the manifest */

@@ -59,6 +59,7 @@ final class RunInputs {
     }
 
     Normalize normalize(ImageDataset d) {
-        return FeatureExtractor.normalizeFor(recipe, d.channels());
+        // the rule pretraining used for these images (the recipe name alone cannot tell 96 px STL-10 from CIFAR)
+        return FeatureExtractor.normalizeFor(d);
     }
 }

@@ -56,6 +56,16 @@ public final class FeatureExtractor {
     }
 
     /**
+     * The normalisation of the pretraining recipes for images shaped like {@code data}, the one rule that training
+     * and evaluation share: 3 channels below 64 px the CIFAR-10 constants, 3 channels from 64 px the ImageNet
+     * constants, any other channel count mean 0.5 and std 0.5 per channel.
+     */
+    public static Normalize normalizeFor(ImageDataset data) {
+        boolean small = Math.min(data.height(), data.width()) < 64;
+        return normalizeFor(small ? "cifar" : "imagenet", data.channels());
+    }
+
+    /**
      * The normalisation of the training recipe: ImageNet constants for an {@code *imagenet*} recipe on 3 channels,
      * CIFAR-10 constants for any other 3-channel data (every CIFAR recipe of {@link org.umm4j.data.augment.Recipes}
      * uses them), and mean 0.5 / std 0.5 per channel otherwise (grey images: no recipe fixes constants for them).

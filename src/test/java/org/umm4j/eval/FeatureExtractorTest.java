@@ -68,6 +68,13 @@ class FeatureExtractorTest {
         float[] half = new float[1];
         Arrays.fill(half, 0.5f);
         assertArrayEquals(half, FeatureExtractor.normalizeFor("simclr-cifar", 1).std());
+        // the shared training/evaluation rule goes by the images: 32 px CIFAR, 96 px (STL-10) ImageNet, grey 0.5
+        var cifar = org.umm4j.data.SyntheticDataset.generate(new org.umm4j.data.SyntheticDataset.Config(2, 1, 32, 3, 1));
+        var stl = org.umm4j.data.SyntheticDataset.generate(new org.umm4j.data.SyntheticDataset.Config(2, 1, 96, 3, 1));
+        var grey = org.umm4j.data.SyntheticDataset.generate(new org.umm4j.data.SyntheticDataset.Config(2, 1, 28, 1, 1));
+        assertArrayEquals(Normalize.cifar10().mean(), FeatureExtractor.normalizeFor(cifar).mean());
+        assertArrayEquals(Normalize.imageNet().mean(), FeatureExtractor.normalizeFor(stl).mean());
+        assertArrayEquals(half, FeatureExtractor.normalizeFor(grey).std());
     }
 
     @Test
