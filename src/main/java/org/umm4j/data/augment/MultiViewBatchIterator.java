@@ -68,6 +68,7 @@ public final class MultiViewBatchIterator implements Iterator<MultiViewBatch>, A
     private int submitted;
     private int delivered;
     private boolean closed;
+    private final List<Thread> workerThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A batch being produced: its buffers and the futures of its chunks. */
     private record PendingBatch(int batchIndex, int[] indices, float[][] buffers, List<Future<?>> chunks) {
@@ -102,6 +103,7 @@ public final class MultiViewBatchIterator implements Iterator<MultiViewBatch>, A
         ThreadFactory factory = r -> {
             Thread t = new Thread(r, threadPrefix + threadCount.getAndIncrement());
             t.setDaemon(true); // never keep the JVM alive if a caller forgets close()
+            workerThreads.add(t);
             return t;
         };
         this.pool = new ThreadPoolExecutor(workers, workers, 0L, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
@@ -280,6 +282,11 @@ public final class MultiViewBatchIterator implements Iterator<MultiViewBatch>, A
         try {
             if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
                 LOG.warn("augmentation workers {}* did not stop within 30 s", threadPrefix);
+            }
+            // The pool reports termination before its threads have finished exiting; join them so that
+            // "closed" really means no worker thread of this iterator is alive.
+            for (Thread t : workerThreads) {
+                t.join(5_000);
             }
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
