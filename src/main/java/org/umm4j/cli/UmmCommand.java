@@ -34,7 +34,7 @@ import java.util.concurrent.Callable;
  *
  * <pre>
  * umm4j umm --checkpoint RUN_DIR[/checkpoints/epoch-N] --out DIR [--early-tap stage2] [--beta 1] [--lambda 1]
- *           [--eps 0.5] [--tau 0.5] [--hypergradient unrolled|neumann] [--inner-lr 0.01] [--lr 1e-4]
+ *           [--eps 0.5] [--tau 0.5] [--hypergradient unrolled|neumann] [--hvp forward|central] [--inner-lr 0.01] [--lr 1e-4]
  *           [--epochs 1] [--batch-size B] [--sketch-k 8] [--sketch-batch 32]
  *           [--membership-top-k 0] [--seed 42] [--joint] [--control]
  * </pre>
@@ -70,6 +70,10 @@ final class UmmCommand implements Callable<Integer> {
 
     @Option(names = "--hypergradient", defaultValue = "unrolled", description = "unrolled or neumann (default: ${DEFAULT-VALUE}).")
     String hypergradient;
+
+    @Option(names = "--hvp", defaultValue = "forward", description = "Hessian-vector products by forward differences "
+            + "(3 gradients per unrolled step, reuses the inner gradient) or central (4, second-order accurate) (default: ${DEFAULT-VALUE}).")
+    String hvp;
 
     @Option(names = "--inner-lr", defaultValue = "0.01", description = "Inner step eta / Neumann alpha (default: ${DEFAULT-VALUE}).")
     double innerLr;
@@ -107,6 +111,12 @@ final class UmmCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        org.umm4j.umm.Hypergradient.Difference hvpScheme;
+        try {
+            hvpScheme = org.umm4j.umm.Hypergradient.Difference.parse(hvp);
+        } catch (IllegalArgumentException ex) {
+            throw new IllegalArgumentException("--hvp: " + ex.getMessage(), ex);
+        }
         if (!org.umm4j.umm.Hypergradient.NAMES.contains(hypergradient)) {
             throw new IllegalArgumentException("--hypergradient '" + hypergradient + "' is not one of "
                     + org.umm4j.umm.Hypergradient.NAMES);
@@ -154,6 +164,7 @@ final class UmmCommand implements Callable<Integer> {
         extra.putAll(bopts.toManifest());
         UmmFineTuner tuner = UmmFineTuner.builder().setSource(source).setDataset(data).setRecipe(recipe).setMethod(method)
                 .setOut(out).setEpochs(epochs).setBatchSize(b).optTap(tap).optUmm(umm).optHypergradient(hypergradient)
+                .optHvp(hvpScheme)
                 .optInnerLr(innerLr).optLr(lr).optSeed(seed).optJoint(joint)
                 .optMode(control ? UmmFineTuner.Mode.SSL_LAST : UmmFineTuner.Mode.UMM).optManifest(extra).build();
         TrainingLoop.Result r = tuner.run(resume);

@@ -11,16 +11,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   dL_out/dphi = d_phi L_out - (d^2 L_in / d phi d theta) p
  *   p           = alpha sum_{j=0..K} (I - alpha H)^j d_theta L_out        (~ H^-1 d_theta L_out)
  * </pre>
- * where H is the inner Hessian in theta. Every product is a central finite difference of first-order
- * gradients with step r along the unit direction. The theta direction returned is the plain inner gradient
- * (theta takes an ordinary inner step). The series converges when {@code 0 < alpha < 2 / lambda_max(H)}.
- * Cost: 5 + 2K gradient evaluations.
+ * where H is the inner Hessian in theta. Every product is a finite difference of first-order gradients with
+ * step r along the unit direction: the K products H w by forward differences reusing the inner gradient at theta
+ * (default) or by central ones, the mixed product by central differences. The theta direction returned is the
+ * plain inner gradient (theta takes an ordinary inner step). The series converges when
+ * {@code 0 < alpha < 2 / lambda_max(H)}. Cost: 5 + K gradient evaluations (forward), 5 + 2K (central).
  *
- * @param alpha Neumann step (the inner learning rate)
- * @param terms K, the number of series terms after the first
- * @param r     finite-difference step
+ * @param alpha      Neumann step (the inner learning rate)
+ * @param terms      K, the number of series terms after the first
+ * @param r          finite-difference step
+ * @param difference scheme of the theta Hessian-vector products
  */
-public record NeumannHypergradient(double alpha, int terms, double r) implements Hypergradient {
+public record NeumannHypergradient(double alpha, int terms, double r, Difference difference) implements Hypergradient {
     /** Default number of Neumann terms. */
     public static final int DEFAULT_TERMS = 5;
 
@@ -35,6 +37,14 @@ public record NeumannHypergradient(double alpha, int terms, double r) implements
         if (!(r > 0) || !Double.isFinite(r)) {
             throw new IllegalArgumentException("r must be positive, got " + r);
         }
+        if (difference == null) {
+            throw new IllegalArgumentException("difference must not be null");
+        }
+    }
+
+    /** Forward differences for the theta Hessian-vector products (the default). */
+    public NeumannHypergradient(double alpha, int terms, double r) {
+        this(alpha, terms, r, Difference.FORWARD);
     }
 
     @Override
@@ -48,8 +58,14 @@ public record NeumannHypergradient(double alpha, int terms, double r) implements
         INDArray sum = v.dup();
         int evals = 2;
         for (int j = 0; j < terms; j++) {
-            INDArray hv = Hypergradient.hessianVectorProduct(problem, theta, phi, cur, r);
-            evals += 2;
+            INDArray hv;
+            if (difference == Difference.FORWARD) {
+                hv = Hypergradient.hessianVectorProductForward(problem, theta, phi, cur, r, innerGrad);
+                evals += 1;
+            } else {
+                hv = Hypergradient.hessianVectorProduct(problem, theta, phi, cur, r);
+                evals += 2;
+            }
             cur.subi(hv.muli(alpha));
             sum.addi(cur);
         }

@@ -90,6 +90,7 @@ public final class UmmFineTuner {
     private final String tap;
     private final UmmConfig umm;
     private final String hypergradientName;
+    private final Hypergradient.Difference hvp;
     private final double innerLr;
     private final double lr;
     private final Mode mode;
@@ -120,6 +121,7 @@ public final class UmmFineTuner {
         this.tap = b.tap;
         this.umm = b.umm;
         this.hypergradientName = b.hypergradient;
+        this.hvp = b.hvp;
         this.innerLr = b.innerLr;
         this.lr = b.lr;
         this.mode = b.mode;
@@ -134,7 +136,7 @@ public final class UmmFineTuner {
             throw new IllegalArgumentException("batch size " + batchSize + " exceeds the dataset size " + dataset.size());
         }
         this.training = new TrainingConfig(b.epochs, steps, b.seed, b.saveEvery, 1000, List.of("dR"));
-        this.hypergradient = mode == Mode.UMM ? Hypergradient.byName(hypergradientName, innerLr) : null;
+        this.hypergradient = mode == Mode.UMM ? Hypergradient.byName(hypergradientName, innerLr, hvp) : null;
     }
 
     /** @return a new builder */
@@ -187,6 +189,7 @@ public final class UmmFineTuner {
             u.put("tap", tap);
             u.put("mode", mode.name().toLowerCase(Locale.ROOT));
             u.put("hypergradient", hypergradientName);
+            u.put("hvp", hvp.name().toLowerCase(Locale.ROOT));
             u.put("innerLr", innerLr);
             u.put("lr", lr);
             u.put("joint", joint);
@@ -351,6 +354,7 @@ public final class UmmFineTuner {
         private String tap = Taps.EARLY_DEFAULT;
         private UmmConfig umm = UmmConfig.defaults();
         private String hypergradient = "unrolled";
+        private Hypergradient.Difference hvp = Hypergradient.Difference.FORWARD;
         private double innerLr = 0.01;
         private double lr = 1e-4;
         private Mode mode = Mode.UMM;
@@ -419,6 +423,12 @@ public final class UmmFineTuner {
         /** {@code unrolled} (default) or {@code neumann}. */
         public Builder optHypergradient(String name) {
             this.hypergradient = name;
+            return this;
+        }
+
+        /** Finite-difference scheme of the Hessian-vector products (default forward: one gradient less per step). */
+        public Builder optHvp(Hypergradient.Difference d) {
+            this.hvp = Objects.requireNonNull(d, "hvp");
             return this;
         }
 

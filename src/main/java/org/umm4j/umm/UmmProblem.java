@@ -81,6 +81,10 @@ public final class UmmProblem implements BilevelProblem {
     private INDArray membership;
     private org.umm4j.crr.SparseMembership sparseMembership;
     private CpaSketch.Perturbation perturbation;
+    /** The membership is due (lambda != 0) but not built yet: it comes from the first forward at the start point. */
+    private boolean membershipPending;
+    private INDArray startTheta;
+    private INDArray startPhi;
 
     /**
      * @param lastLayers     f_l: input vertex = the tap, graph output = pooled features or the last head; its
@@ -215,17 +219,54 @@ public final class UmmProblem implements BilevelProblem {
             INDArray sub = e1.get(NDArrayIndex.interval(0, s)).castTo(net.params().dataType());
             this.perturbation = config.sketch().perturb(sub, sketchSeed);
         }
-        if (config.lambda() != 0) {
-            INDArray saved = net.params().dup();
-            INDArray z = forward(views)[0];
-            net.params().assign(saved);
-            INDArray zd = z.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
-            if (config.membershipTopK() > 0) {
-                this.sparseMembership = Memberships.instanceTopK(zd, config.tau(),
-                        Math.min(config.membershipTopK(), (int) zd.rows() - 1));
-            } else {
-                this.membership = Memberships.instance(zd, config.tau()).castTo(z.dataType());
+        // P is defined by the features at the step's starting parameters. Rather than a forward pass of its own,
+        // it is built from the first oracle call made there (the hypergradients start with the inner gradient at
+        // theta), which saves one forward of f_l on 2B rows per step; see ensureMembership for the fallback.
+        this.membershipPending = config.lambda() != 0;
+        this.startTheta = membershipPending ? theta() : null;
+        this.startPhi = membershipPending ? phi() : null;
+    }
+
+    /** Builds P from pooled features {@code z} [2B, D] computed at the step's starting parameters. */
+    private void buildMembership(INDArray z) {
+        INDArray zd = z.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+        if (config.membershipTopK() > 0) {
+            this.sparseMembership = Memberships.instanceTopK(zd, config.tau(),
+                    Math.min(config.membershipTopK(), (int) zd.rows() - 1));
+        } else {
+            this.membership = Memberships.instance(zd, config.tau()).castTo(z.dataType());
+        }
+        membershipPending = false;
+    }
+
+    /** Whether (theta, phi) of an oracle call is exactly the step's starting point (null = the graph's own). */
+    private boolean atStart(INDArray theta, INDArray phi) {
+        return (theta == null || sameValues(theta, startTheta))
+                && (phi == null || phi.length() == 0 || sameValues(phi, startPhi));
+    }
+
+    private static boolean sameValues(INDArray a, INDArray b) {
+        if (a.length() != b.length()) {
+            return false;
+        }
+        INDArray bb = b.dataType() == a.dataType() ? b : b.castTo(a.dataType());
+        return a.reshape(a.length()).sub(bb.reshape(bb.length())).amaxNumber().doubleValue() == 0;
+    }
+
+    /** Fallback when the first call needing P is not at the start point: one forward at the start parameters. */
+    private void ensureMembership() {
+        if (!membershipPending) {
+            return;
+        }
+        INDArray saved = net.params().dup();
+        try {
+            unpack(startTheta, thetaKeys, thetaLength, "theta");
+            if (startPhi.length() > 0) {
+                unpack(startPhi, phiKeys, phiLength, "phi");
             }
+            buildMembership(forward(views)[0]);
+        } finally {
+            net.params().assign(saved);
         }
     }
 
@@ -248,7 +289,12 @@ public final class UmmProblem implements BilevelProblem {
         Map<String, Double> parts = new LinkedHashMap<>();
         parts.put("ssl", objective.compute(in).loss());
         INDArray z = out[0].castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
-        parts.put("dR", codingRate.rateReduction(z, Memberships.instance(z, config.tau())));
+        // the same membership kind as the outer loss (top-k when configured): the dense one costs 2B Cholesky
+        // factorisations of D x D and would dominate the logging cost
+        parts.put("dR", config.membershipTopK() > 0
+                ? codingRate.rateReduction(z, Memberships.instanceTopK(z, config.tau(),
+                        Math.min(config.membershipTopK(), (int) z.rows() - 1)))
+                : codingRate.rateReduction(z, Memberships.instance(z, config.tau())));
         return parts;
     }
 
@@ -307,6 +353,10 @@ public final class UmmProblem implements BilevelProblem {
         if (views == null) {
             throw new IllegalStateException("call setBatch(...) before evaluating the problem");
         }
+        boolean fromThisForward = membershipPending && atStart(theta, phi);
+        if (dr && !fromThisForward) {
+            ensureMembership(); // before this call's forward: backprop uses the graph's last forward pass
+        }
         INDArray saved = net.params().dup();
         try {
             if (theta != null) {
@@ -319,6 +369,9 @@ public final class UmmProblem implements BilevelProblem {
             INDArray[] out = forward(views);
             INDArray z = out[0];
             INDArray o = out[1];
+            if (fromThisForward) {
+                buildMembership(z);
+            }
             int n = batch;
             INDArray o1 = rows(o, 0, n);
             INDArray o2 = rows(o, n, 2 * n);

@@ -64,23 +64,25 @@ class HypergradientTest {
     private final INDArray theta = randn(8, N, 1);
     private final INDArray phi = randn(9, M, 1);
 
-    @Test
-    void unrolledEqualsTheDerivativeThroughOneInnerStep() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Hypergradient.Difference.class)
+    void unrolledEqualsTheDerivativeThroughOneInnerStep(Hypergradient.Difference difference) {
         double eta = 0.1;
-        Hypergradient.Directions d = new UnrolledHypergradient(eta, 0.01).compute(quadratic, theta, phi);
+        Hypergradient.Directions d = new UnrolledHypergradient(eta, 0.01, difference).compute(quadratic, theta, phi);
         // closed form: (I - eta A) grad L_out(theta - eta grad L_in(theta))
         INDArray thetaPrime = theta.sub(quadratic.innerGradient(theta, phi).mul(eta));
         INDArray want = Nd4j.eye(N).castTo(DataType.DOUBLE).subi(a.mul(eta)).mmul(quadratic.outerGradient(thetaPrime, phi));
         assertArrayEquals(want.data().asDouble(), d.theta().data().asDouble(), 1e-9);
         assertNull(d.phi());
-        assertEquals(4, d.gradientEvaluations());
+        assertEquals(difference == Hypergradient.Difference.FORWARD ? 3 : 4, d.gradientEvaluations());
     }
 
-    @Test
-    void neumannEqualsTheTruncatedSeries() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Hypergradient.Difference.class)
+    void neumannEqualsTheTruncatedSeries(Hypergradient.Difference difference) {
         double alpha = 0.2;
         int k = 5;
-        Hypergradient.Directions d = new NeumannHypergradient(alpha, k, 0.01).compute(quadratic, theta, phi);
+        Hypergradient.Directions d = new NeumannHypergradient(alpha, k, 0.01, difference).compute(quadratic, theta, phi);
         INDArray v = quadratic.outerGradient(theta, phi);
         INDArray step = Nd4j.eye(N).castTo(DataType.DOUBLE).subi(a.mul(alpha));
         INDArray cur = v.dup();
@@ -92,7 +94,44 @@ class HypergradientTest {
         INDArray want = quadratic.outerGradientPhi(theta, phi).subi(c.transpose().mmul(sum.mul(alpha)));
         assertArrayEquals(want.data().asDouble(), d.phi().data().asDouble(), 1e-9);
         assertArrayEquals(quadratic.innerGradient(theta, phi).data().asDouble(), d.theta().data().asDouble(), 1e-15);
-        assertEquals(5 + 2 * k, d.gradientEvaluations());
+        assertEquals(difference == Hypergradient.Difference.FORWARD ? 5 + k : 5 + 2 * k, d.gradientEvaluations());
+    }
+
+    /** L_in = sum theta_i^4 / 4: H = diag(3 theta^2), third derivative 6 theta, so the schemes' errors differ. */
+    private static final BilevelProblem QUARTIC = new BilevelProblem() {
+        @Override
+        public INDArray innerGradient(INDArray t, INDArray p) {
+            return t.mul(t).muli(t);
+        }
+
+        @Override
+        public INDArray outerGradient(INDArray t, INDArray p) {
+            return t.dup();
+        }
+    };
+
+    @Test
+    void forwardDifferenceIsFirstOrderAndCentralSecondOrderOnANonQuadraticLoss() {
+        INDArray t = randn(21, N, 1);
+        INDArray v = randn(22, N, 1);
+        INDArray exact = t.mul(t).muli(3).muli(v);
+        INDArray g = QUARTIC.innerGradient(t, null);
+        double[] fwd = new double[2];
+        double[] cen = new double[2];
+        double[] rs = {1e-2, 5e-3};
+        for (int i = 0; i < 2; i++) {
+            fwd[i] = Hypergradient.hessianVectorProductForward(QUARTIC, t, null, v, rs[i], g).subi(exact).norm2Number()
+                    .doubleValue();
+            cen[i] = Hypergradient.hessianVectorProduct(QUARTIC, t, null, v, rs[i]).subi(exact).norm2Number()
+                    .doubleValue();
+        }
+        double scale = exact.norm2Number().doubleValue();
+        assertTrue(fwd[0] > 1e-6 * scale && fwd[0] < 0.05 * scale, "forward error " + fwd[0] + " vs |Hv| " + scale);
+        assertEquals(2.0, fwd[0] / fwd[1], 0.05, "halving r halves the forward error");
+        assertEquals(4.0, cen[0] / cen[1], 0.05, "halving r quarters the central error");
+        assertTrue(cen[0] < fwd[0] / 10, "central is the more accurate scheme");
+        assertEquals(0, Hypergradient.hessianVectorProductForward(QUARTIC, t, null, v.mul(0), 0.01, g)
+                .norm2Number().doubleValue());
     }
 
     @Test
@@ -139,6 +178,13 @@ class HypergradientTest {
         IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> Hypergradient.byName("dart", 0.1));
         assertTrue(ex.getMessage().contains("unrolled, neumann"));
         assertThrows(IllegalArgumentException.class, () -> new UnrolledHypergradient(0, 0.01));
+        assertEquals(Hypergradient.Difference.FORWARD,
+                ((UnrolledHypergradient) Hypergradient.byName("unrolled", 0.1)).difference(), "forward is the default");
+        assertEquals(Hypergradient.Difference.CENTRAL, Hypergradient.Difference.parse(" Central "));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> Hypergradient.Difference.parse("backward"));
+        assertTrue(bad.getMessage().contains("forward or central"), bad.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new UnrolledHypergradient(0.1, 0.01, null));
         assertThrows(IllegalArgumentException.class,
                 () -> new NeumannHypergradient(0.1, 5, 0.01).compute(quadratic, theta, Nd4j.empty(DataType.DOUBLE)));
     }

@@ -133,6 +133,29 @@ class UmmProblemTest {
     }
 
     @Test
+    void membershipIsFixedAtTheStartPointWhateverTheOrderOfTheCalls() {
+        // P comes from the first forward at the step's start; a first call elsewhere takes a forward of its own
+        for (int topK : new int[] {0, 3}) {
+            SplitBackbone s = tinySplit("simclr");
+            UmmProblem reused = problem(s, cfg(1, 1).withMembershipTopK(topK), false);
+            UmmProblem fallback = problem(s, cfg(1, 1).withMembershipTopK(topK), false);
+            INDArray theta = reused.theta();
+            INDArray moved = theta.add(randn(31, theta.length()).muli(0.05));
+            reused.innerGradient(theta, null);
+            UmmProblem.Evaluation a = reused.outer(moved, null, true);
+            UmmProblem.Evaluation b = fallback.outer(moved, null, true);
+            assertEquals(b.parts().get("dR"), a.parts().get("dR"), 1e-12, "topK " + topK);
+            assertEquals(0, a.gradTheta().sub(b.gradTheta()).amaxNumber().doubleValue(), 1e-12, "topK " + topK);
+            // and P is not taken at the moved point: a problem started there gives another dR
+            UmmProblem there = new UmmProblem(s.last(), Objectives.create("simclr", Map.of()),
+                    cfg(1, 1).withMembershipTopK(topK), "projector", false);
+            there.setParameters(moved, null);
+            there.setBatch(s.earlyFeatures(randn(1, 5, 3, 8, 8)), s.earlyFeatures(randn(2, 5, 3, 8, 8)), List.of(), 99);
+            assertTrue(Math.abs(there.outer(moved, null, false).parts().get("dR") - a.parts().get("dR")) > 1e-9);
+        }
+    }
+
+    @Test
     void phiGradientsMatchFiniteDifferencesWhenTheProjectorIsSplitOff() {
         UmmProblem p = problem(tinySplit("simclr"), cfg(1, 1), true);
         INDArray theta = p.theta();

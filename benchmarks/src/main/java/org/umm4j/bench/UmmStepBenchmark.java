@@ -30,8 +30,9 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>SSL: one forward+backward of f_l on the 2B views (the plain SSL gradient of f_l);</li>
  *   <li>inner / outer: one oracle call each (L_in with the sketch, L_out with dR);</li>
- *   <li>UMM steps: setBatch + hypergradient + commit, for unrolled with the sketch on S = 32 samples, unrolled with
- *       the sketch on the whole view (S = B, the naive layout) and neumann (S = 32, K = 5).</li>
+ *   <li>UMM steps: setBatch + hypergradient + commit, for unrolled with the sketch on S = 32 samples (forward and
+ *       central Hessian-vector differences), unrolled with the sketch on the whole view and central differences
+ *       (S = B, the naive layout) and neumann (S = 32, K = 5, forward and central).</li>
  * </ul>
  * Args: {@code [batch [width [iters [warmup [membershipTopK]]]]]} (top-k 0 = dense instance membership). Run with OMP_NUM_THREADS=1 on a shared machine.
  */
@@ -74,11 +75,15 @@ public final class UmmStepBenchmark {
         double inner = time(() -> sub.inner(theta, null, true), iters, warmup);
         double innerFull = time(() -> full.inner(theta, null, true), iters, warmup);
         double outer = time(() -> sub.outer(theta, null, true), iters, warmup);
-        Hypergradient unrolled = Hypergradient.byName("unrolled", 0.01);
+        Hypergradient unrolled = Hypergradient.byName("unrolled", 0.01); // forward differences: the default
+        Hypergradient unrolledCentral = Hypergradient.byName("unrolled", 0.01, Hypergradient.Difference.CENTRAL);
         Hypergradient neumann = Hypergradient.byName("neumann", 0.01);
+        Hypergradient neumannCentral = Hypergradient.byName("neumann", 0.01, Hypergradient.Difference.CENTRAL);
         double stepSub = time(() -> step(sub, unrolled, e1, e2), iters, warmup);
-        double stepFull = time(() -> step(full, unrolled, e1, e2), iters, warmup);
+        double stepSubCentral = time(() -> step(sub, unrolledCentral, e1, e2), iters, warmup);
+        double stepFull = time(() -> step(full, unrolledCentral, e1, e2), iters, warmup);
         double stepNeumann = time(() -> step(phi, neumann, e1, e2), Math.max(1, iters - 1), warmup);
+        double stepNeumannCentral = time(() -> step(phi, neumannCentral, e1, e2), Math.max(1, iters - 1), warmup);
 
         double s = 32.0 / (2.0 * batch);
         double innerModel = 1 + (k + 1) * s;
@@ -87,11 +92,17 @@ public final class UmmStepBenchmark {
         row("inner gradient, sketch on 32", inner, ssl, String.format(Locale.ROOT, "%.2f", innerModel));
         row("inner gradient, sketch on B (one view)", innerFull, ssl, String.format(Locale.ROOT, "%.2f", 1 + (k + 1) / 2.0));
         row("outer gradient (SSL - lambda dR)", outer, ssl, "1 (+dR)");
-        row("UMM step unrolled, sketch on 32", stepSub, ssl, String.format(Locale.ROOT, "%.2f", 3 * innerModel + 1));
-        row("UMM step unrolled, sketch on B (naive)", stepFull, ssl,
+        // + 1/3: the commit's training-mode forward on 2B rows (BatchNorm statistics, logged loss and dR)
+        row("UMM step unrolled, forward HVP, sketch on 32", stepSub, ssl,
+                String.format(Locale.ROOT, "%.2f", 2 * innerModel + 1 + 1 / 3.0));
+        row("UMM step unrolled, central HVP, sketch on 32", stepSubCentral, ssl,
+                String.format(Locale.ROOT, "%.2f", 3 * innerModel + 1 + 1 / 3.0));
+        row("UMM step unrolled, central, sketch on B (naive)", stepFull, ssl,
                 String.format(Locale.ROOT, "%.2f", 3.5 + 1.5 * (k + 1)));
-        row("UMM step neumann K=5, sketch on 32", stepNeumann, ssl,
-                String.format(Locale.ROOT, "%.2f", 13 * innerModel + 2)); // 13 inner + 2 outer oracle calls
+        row("UMM step neumann K=5, forward, sketch on 32", stepNeumann, ssl,
+                String.format(Locale.ROOT, "%.2f", 8 * innerModel + 2 + 1 / 3.0)); // 1 + K + 2 inner, 2 outer calls
+        row("UMM step neumann K=5, central, sketch on 32", stepNeumannCentral, ssl,
+                String.format(Locale.ROOT, "%.2f", 13 * innerModel + 2 + 1 / 3.0)); // 1 + 2K + 2 inner, 2 outer
         System.out.printf(Locale.ROOT, "cost model (DESIGN.md): naive 3.5 + 1.5(k+1) = %.1f x; target <= 6 x%n",
                 3.5 + 1.5 * (k + 1));
     }
