@@ -13,7 +13,7 @@ import java.util.Optional;
         description = "Self-supervised pretraining, coding-rate reduction and UMM fine-tuning on the JVM.",
         subcommands = {InfoCommand.class, DemoCommand.class, PretrainCommand.class, UmmCommand.class,
                 EvalCommand.class, ReportCommand.class, MonitorCommand.class, TimingCommand.class, KnnEvalCommand.class,
-                ExportCommand.class})
+                ExportCommand.class, FinetuneCommand.class})
 public final class Umm4j implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -4,19 +4,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.umm4j.data.ImageDataset;
-import org.umm4j.data.Split;
-import org.umm4j.data.augment.Recipes;
-import org.umm4j.ssl.MethodConfig;
-import org.umm4j.ssl.Methods;
 import org.umm4j.train.Checkpoint;
-import org.umm4j.train.OptimizerConfig;
-import org.umm4j.train.Pretrainer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -29,22 +20,7 @@ class UmmCommandTest {
     Path dir;
 
     private Path source(boolean withOptions) throws Exception {
-        DatasetOptions d = DatasetOptions.of("synthetic", null, 20, 0);
-        BackboneOptions b = BackboneOptions.of("resnet18", 0.0625, "cifar", 1.0 / 64);
-        ImageDataset data = d.load(Split.TRAIN, 11);
-        Map<String, Object> m = new LinkedHashMap<>();
-        if (withOptions) {
-            m.putAll(d.toManifest());
-            m.putAll(b.toManifest());
-            // Pretrainer.optManifest copies with Map.copyOf, which rejects the null dataDir of synthetic data
-            m.values().removeIf(java.util.Objects::isNull);
-        }
-        Path out = dir.resolve(withOptions ? "src" : "bare");
-        Pretrainer.builder().setDataset(data).setRecipe(Recipes.simclrCifar())
-                .setMethod(Methods.create(MethodConfig.of("simclr", b.config(data, 11), 10, 5).withHeadScale(b.headScale())))
-                .setOptimizer(OptimizerConfig.adam(1e-3)).setEpochs(1).setBatchSize(8).setOut(out).optSeed(11)
-                .optManifest(m).build().run(false);
-        return out;
+        return TinyRuns.simclr(dir.resolve(withOptions ? "src" : "bare"), withOptions);
     }
 
     @Test
