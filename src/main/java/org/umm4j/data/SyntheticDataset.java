@@ -40,10 +40,21 @@ public final class SyntheticDataset {
      * @param size       image side in pixels, >= 8 (32 for CIFAR-like data)
      * @param channels   1 or 3
      * @param seed       random seed; the output is a pure function of this config
+     * @param palette    0: foreground and background colours uniform in RGB (every image its own colours);
+     *                   2..{@link #PALETTE}.size(): both drawn from the first {@code palette} colours of
+     *                   {@link #PALETTE}, so that colour cannot tell one image from another
      */
-    public record Config(int numClasses, int perClass, int size, int channels, long seed) {
+    public record Config(int numClasses, int perClass, int size, int channels, long seed, int palette) {
+        /** Continuous colours (palette 0). */
+        public Config(int numClasses, int perClass, int size, int channels, long seed) {
+            this(numClasses, perClass, size, channels, seed, 0);
+        }
+
         /** Validates; errors name the field. */
         public Config {
+            if (palette != 0 && (palette < 2 || palette > PALETTE.size())) {
+                throw new IllegalArgumentException("palette must be 0 or in [2, " + PALETTE.size() + "], got " + palette);
+            }
             if (numClasses < 2 || numClasses > SHAPES.size()) {
                 throw new IllegalArgumentException("numClasses must be in [2, " + SHAPES.size() + "], got " + numClasses);
             }
@@ -68,6 +79,14 @@ public final class SyntheticDataset {
         }
     }
 
+    /**
+     * The fixed colours of palette mode (RGB), ordered so that every prefix of 2 or more has, for each colour,
+     * another at L1 distance of at least 150 (the shape stays visible).
+     */
+    public static final List<int[]> PALETTE = List.of(new int[] {230, 40, 40}, new int[] {40, 200, 60},
+            new int[] {50, 70, 220}, new int[] {240, 220, 50}, new int[] {30, 30, 30}, new int[] {235, 235, 235},
+            new int[] {200, 60, 200}, new int[] {60, 200, 210}, new int[] {240, 140, 30}, new int[] {128, 128, 128});
+
     private SyntheticDataset() {
     }
 
@@ -87,7 +106,7 @@ public final class SyntheticDataset {
         for (int i = 0; i < n; i++) {
             int label = i % k;
             labels[i] = label;
-            render(label, s, rnd, rgb);
+            render(label, s, config.palette(), rnd, rgb);
             int off = i * config.channels() * plane;
             if (config.channels() == 3) {
                 for (int j = 0; j < 3 * plane; j++) {
@@ -104,15 +123,23 @@ public final class SyntheticDataset {
     }
 
     /** Renders one RGB image (CHW ints 0..255) of class {@code label} into {@code out}. */
-    private static void render(int label, int s, SplittableRandom rnd, int[] out) {
+    private static void render(int label, int s, int palette, SplittableRandom rnd, int[] out) {
         int[] bg = new int[3];
         int[] fg = new int[3];
-        for (int c = 0; c < 3; c++) {
-            bg[c] = rnd.nextInt(256);
+        if (palette > 0) {
+            System.arraycopy(PALETTE.get(rnd.nextInt(palette)), 0, bg, 0, 3);
+        } else {
+            for (int c = 0; c < 3; c++) {
+                bg[c] = rnd.nextInt(256);
+            }
         }
         do {
-            for (int c = 0; c < 3; c++) {
-                fg[c] = rnd.nextInt(256);
+            if (palette > 0) {
+                System.arraycopy(PALETTE.get(rnd.nextInt(palette)), 0, fg, 0, 3);
+            } else {
+                for (int c = 0; c < 3; c++) {
+                    fg[c] = rnd.nextInt(256);
+                }
             }
         } while (Math.abs(fg[0] - bg[0]) + Math.abs(fg[1] - bg[1]) + Math.abs(fg[2] - bg[2]) < 150);
         double gAngle = rnd.nextDouble() * 2 * Math.PI;

@@ -66,6 +66,46 @@ class SyntheticDatasetTest {
         assertTrue(shapeAcc > 0.7, msg);
     }
 
+    @Test
+    void paletteModeDrawsColoursFromThePaletteAndKeepsShapeTheSignal() {
+        var cfg = new SyntheticDataset.Config(10, 60, 32, 3, 11, 8);
+        var train = SyntheticDataset.generate(cfg);
+        var test = SyntheticDataset.generate(new SyntheticDataset.Config(10, 30, 32, 3, 12, 8));
+        assertFalse(Arrays.equals(train.pixels(), SyntheticDataset.generate(SyntheticDataset.Config.cifarLike(60, 11)).pixels()));
+        // the centre pixel of a circle is foreground: a palette colour up to the pixel noise (sigma 6)
+        int plane = 32 * 32;
+        java.util.Set<Integer> used = new java.util.HashSet<>();
+        for (int i = 0; i < train.size(); i += 10) {
+            byte[] img = train.image(i);
+            int best = -1;
+            int bestDist = Integer.MAX_VALUE;
+            for (int q = 0; q < 8; q++) {
+                int[] c = SyntheticDataset.PALETTE.get(q);
+                int dist = 0;
+                for (int ch = 0; ch < 3; ch++) {
+                    dist = Math.max(dist, Math.abs((img[ch * plane + 16 * 32 + 16] & 0xFF) - c[ch]));
+                }
+                if (dist < bestDist) {
+                    bestDist = dist;
+                    best = q;
+                }
+            }
+            assertTrue(bestDist <= 30, "image " + i + " centre is " + bestDist + " from every palette colour");
+            used.add(best);
+        }
+        assertTrue(used.size() >= 6, "foreground colours used: " + used);
+        double colourAcc = nearestMeanAccuracy(featuresColour(train), train, featuresColour(test), test);
+        double[][] mTr = featuresMask(train);
+        double shapeAcc = nearestMeanAccuracy(standardise(mTr, mTr), train, standardise(featuresMask(test), mTr), test);
+        assertTrue(colourAcc < 0.22, "mean-colour accuracy " + colourAcc);
+        assertTrue(shapeAcc > 0.7, "shape accuracy " + shapeAcc);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new SyntheticDataset.Config(10, 1, 32, 3, 1, 1));
+        assertTrue(e.getMessage().contains("palette"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> new SyntheticDataset.Config(10, 1, 32, 3, 1, SyntheticDataset.PALETTE.size() + 1));
+    }
+
     private static double[][] featuresColour(ImageDataset d) {
         double[][] f = new double[d.size()][3];
         int plane = d.height() * d.width();

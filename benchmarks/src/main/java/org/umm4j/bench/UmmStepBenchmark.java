@@ -85,6 +85,17 @@ public final class UmmStepBenchmark {
         double stepNeumann = time(() -> step(phi, neumann, e1, e2), Math.max(1, iters - 1), warmup);
         double stepNeumannCentral = time(() -> step(phi, neumannCentral, e1, e2), Math.max(1, iters - 1), warmup);
 
+        // where a default step's time goes beyond the oracle calls
+        double setBatchMs = time(() -> {
+            sub.setBatch(e1, e2, List.of(), 7);
+            return null;
+        }, iters, warmup);
+        sub.setBatch(e1, e2, List.of(), 7);
+        double computeMs = time(() -> unrolled.compute(sub, theta, sub.phi()), iters, warmup);
+        double commitMs = time(() -> sub.commit(theta, null), iters, warmup);
+        System.out.printf(Locale.ROOT, "default step phases (ms, medians): setBatch %.0f, hypergradient %.0f, commit %.0f%n",
+                setBatchMs, computeMs, commitMs);
+
         double s = 32.0 / (2.0 * batch);
         double innerModel = 1 + (k + 1) * s;
         System.out.printf(Locale.ROOT, "%-44s %10s %8s %14s%n", "measured (ms, median)", "ms", "x SSL", "cost model");
