@@ -1,13 +1,12 @@
 package org.umm4j.cli;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.umm4j.backend.Umm4jBackend;
 import org.umm4j.data.ImageDataset;
 import org.umm4j.data.augment.Normalize;
 import org.umm4j.eval.Accuracy;
+import org.umm4j.eval.FeatureExtractor;
 import org.umm4j.eval.KnnClassifier;
 import org.umm4j.io.AtomicFiles;
 import org.umm4j.nn.Backbone;
@@ -63,8 +62,9 @@ public final class KnnEvalCommand implements Callable<Integer> {
             what = "epoch " + (c.epoch() + 1);
         }
         Normalize norm = in.normalize(train);
-        INDArray ftrain = pooled(g, train, norm, batch);
-        INDArray ftest = pooled(g, test, norm, batch);
+        FeatureExtractor fx = new FeatureExtractor(g, norm, batch);
+        INDArray ftrain = fx.extract(train, Taps.POOL).get(Taps.POOL);
+        INDArray ftest = fx.extract(test, Taps.POOL).get(Taps.POOL);
         Accuracy a = KnnClassifier.paperDefault().evaluate(ftrain, labels(train), ftest, labels(test), train.numClasses());
         System.out.printf(Locale.ROOT, "knn (k=5 majority) %s: top1 %.4f top5 %.4f (%d train, %d test, %d features)%n",
                 what, a.top1(), a.top5(), train.size(), test.size(), ftrain.columns());
@@ -72,38 +72,6 @@ public final class KnnEvalCommand implements Callable<Integer> {
                 + "\"train\": %d, \"test\": %d}%n", what, a.top1(), a.top5(), train.size(), test.size());
         AtomicFiles.writeString(run.resolve(random ? "knn-random.json" : "knn.json"), json);
         return 0;
-    }
-
-    /** Pooled features [n, d] in inference mode, normalised images, no augmentation. */
-    static INDArray pooled(ComputationGraph g, ImageDataset d, Normalize norm, int batch) {
-        int n = d.size();
-        int c = d.channels();
-        int plane = d.height() * d.width();
-        float[] mean = norm.mean();
-        float[] std = norm.std();
-        INDArray out = null;
-        byte[] img = new byte[d.imageBytes()];
-        for (int from = 0; from < n; from += batch) {
-            int m = Math.min(batch, n - from);
-            float[] buf = new float[m * c * plane];
-            for (int i = 0; i < m; i++) {
-                d.copyImage(from + i, img, 0);
-                for (int ch = 0; ch < c; ch++) {
-                    for (int p = 0; p < plane; p++) {
-                        int k = ch * plane + p;
-                        buf[i * c * plane + k] = ((img[k] & 0xff) / 255f - mean[ch]) / std[ch];
-                    }
-                }
-            }
-            INDArray x = Nd4j.create(buf, new long[]{m, c, d.height(), d.width()}, 'c');
-            INDArray f = g.feedForward(x, false).get(Taps.POOL).castTo(DataType.FLOAT).dup();
-            if (out == null) {
-                out = Nd4j.create(DataType.FLOAT, n, f.columns());
-            }
-            out.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, from + m),
-                    org.nd4j.linalg.indexing.NDArrayIndex.all()).assign(f);
-        }
-        return out;
     }
 
     private static int[] labels(ImageDataset d) {
