@@ -31,7 +31,8 @@ import java.util.concurrent.Callable;
  *       at {@code OUT/index.html} with the plots.</li>
  * </ol>
  * Defaults are sized for a laptop-class CPU (about 10 minutes on 2 cores): the embedded synthetic dataset cut to
- * 2,000 training and 500 test images, ResNet-18 at width 0.125 with heads at 1/16 of the paper's widths.
+ * 2,000 training and 500 test images, ResNet-18 at width 0.125 with heads at 1/16 of the paper's widths, and on
+ * the synthetic data larger crops (scale [0.5, 1]) and full-strength colour jitter (see the comment in the code).
  * {@code --dataset cifar10 --data-dir DIR} runs the same on real data.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
@@ -89,6 +90,13 @@ final class DemoCommand implements Callable<Integer> {
                 "--batch-size", String.valueOf(batchSize), "--lr", "2e-3", "--schedule", "cosine", "--warmup-epochs", "0",
                 "--width", String.valueOf(width), "--seed", String.valueOf(seed), "--out", pre.toString()));
         pretrain.addAll(data);
+        if (dataset.equalsIgnoreCase("synthetic")) {
+            // The synthetic images differ in colour from one another more than in anything else; with CIFAR's crop
+            // scale (0.2) and jitter (0.5) SimCLR matched views by colour and its features lost the shapes. Larger
+            // crops and full-strength jitter leave the shape as the cue (2,000 images, 8 epochs: last-layer
+            // probe 0.18 -> 0.30, 5-NN 0.22 -> 0.29; with the CIFAR recipe: 5-NN 0.19 at random init -> 0.11).
+            pretrain.addAll(List.of("--crop-scale-min", "0.5", "--jitter-strength", "1.0"));
+        }
         stage("1/5 pretraining (SimCLR)", pretrain);
         String probe = String.valueOf(probeEpochs);
         stage("2/5 layer-wise evaluation of the checkpoints", List.of("eval", "--run", pre.toString(),

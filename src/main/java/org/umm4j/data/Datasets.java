@@ -13,7 +13,10 @@ import java.util.Locale;
  * <p>Names ({@link #NAMES}) and where each looks under {@code dataDir}:
  * <ul>
  *   <li>{@code synthetic}: needs no files; TRAIN = {@link SyntheticDataset} 10 classes x 500, 3x32x32,
- *       seed {@value #SYNTHETIC_TRAIN_SEED}; TEST = 10 x 100, seed {@value #SYNTHETIC_TEST_SEED}.</li>
+ *       seed {@value #SYNTHETIC_TRAIN_SEED}; TEST = 10 x 100, seed {@value #SYNTHETIC_TEST_SEED}; colours from
+ *       a palette of {@value #SYNTHETIC_PALETTE} (with a colour of its own, every image could be told from the
+ *       others by colour alone, and SimCLR learned that instead of the shapes: the demo's features lost shape
+ *       information while pretraining).</li>
  *   <li>{@code cifar10}: {@code dataDir} itself when it holds CIFAR-10 .bin files, else
  *       {@code dataDir/cifar-10-batches-bin} (where {@link Downloader} unpacks it).</li>
  *   <li>{@code cifar100}: {@code dataDir} or {@code dataDir/cifar-100-binary}; fine labels.</li>
@@ -34,6 +37,8 @@ public final class Datasets {
     public static final long SYNTHETIC_TRAIN_SEED = 1;
     /** seed of the synthetic test split */
     public static final long SYNTHETIC_TEST_SEED = 2;
+    /** palette size of the synthetic splits ({@link SyntheticDataset.Config#palette()}) */
+    public static final int SYNTHETIC_PALETTE = 8;
 
     private Datasets() {
     }
@@ -62,8 +67,10 @@ public final class Datasets {
         if (n.equals("synthetic")) {
             requireLabelledSplit(n, split);
             return split == Split.TRAIN
-                    ? SyntheticDataset.generate(new SyntheticDataset.Config(10, 500, 32, 3, SYNTHETIC_TRAIN_SEED))
-                    : SyntheticDataset.generate(new SyntheticDataset.Config(10, 100, 32, 3, SYNTHETIC_TEST_SEED));
+                    ? SyntheticDataset.generate(new SyntheticDataset.Config(10, 500, 32, 3, SYNTHETIC_TRAIN_SEED,
+                            SYNTHETIC_PALETTE))
+                    : SyntheticDataset.generate(new SyntheticDataset.Config(10, 100, 32, 3, SYNTHETIC_TEST_SEED,
+                            SYNTHETIC_PALETTE));
         }
         if (dataDir == null && n.equals("fashion-mnist")) {
             dataDir = Path.of("/usr/share/datasets/fashion-mnist");

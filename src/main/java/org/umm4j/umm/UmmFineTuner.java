@@ -56,8 +56,8 @@ import java.util.Objects;
  *       hypergradient is not the result of a graph's own backward pass, so a graph updater cannot consume it
  *       without faking a gradient; a flat Adam keeps the step explicit and its state (m, v) travels in the
  *       checkpoints as arrays {@code umm-adam-m}, {@code umm-adam-v} (and {@code -phi} for phi);</li>
- *   <li>f_l's new parameters are committed (one training-mode forward so BatchNorm running statistics follow
- *       them) and written back into the loop's graph, which is the FULL online network (backbone + heads): every
+ *   <li>f_l's new parameters are committed (BatchNorm running statistics take one step towards the batch
+ *       statistics of the step's start, as in a PyTorch training step) and written back into the loop's graph, which is the FULL online network (backbone + heads): every
  *       checkpoint of a UMM run is therefore a complete online graph that restores and evaluates exactly like a
  *       pretraining checkpoint.</li>
  * </ol>
@@ -66,8 +66,8 @@ import java.util.Objects;
  * (the UMM objective fine-tunes the online network against a frozen teacher). SimSiam and MoCo v2 are not
  * supported (self-targets and a queue would change within a step).
  *
- * <p>Logged per step: {@code loss} = L_SSL after the update on the step's batch, {@code dR} (instance membership,
- * the pooled features of both views) after the update. Built with {@link #builder()}.
+ * <p>Logged per step: {@code loss} = L_SSL on the step's batch before the update (as training loops usually log it),
+ * {@code dR} (instance membership of the configured kind, the pooled features of both views) before the update. Built with {@link #builder()}.
  */
 public final class UmmFineTuner {
     private static final Logger LOG = LoggerFactory.getLogger(UmmFineTuner.class);

@@ -71,6 +71,7 @@ public final class UmmProblem implements BilevelProblem {
     private final CodingRate codingRate;
     private final List<String> thetaKeys = new ArrayList<>();
     private final List<String> phiKeys = new ArrayList<>();
+    private final List<String> statsKeys = new ArrayList<>();
     private final Map<String, INDArray> params;
     private final long thetaLength;
     private final long phiLength;
@@ -85,6 +86,10 @@ public final class UmmProblem implements BilevelProblem {
     private boolean membershipPending;
     private INDArray startTheta;
     private INDArray startPhi;
+    /** Running-statistics steps of f_l's BatchNorm layers on the step's views at the start point (key -> step). */
+    private Map<String, INDArray> bnSteps;
+    /** L_SSL and dR at the start point, logged by {@link #commit}. */
+    private Map<String, Double> startParts;
 
     /**
      * @param lastLayers     f_l: input vertex = the tap, graph output = pooled features or the last head; its
@@ -130,6 +135,7 @@ public final class UmmProblem implements BilevelProblem {
             boolean inPhi = splitProjector && (lname.equals(projectorName) || lname.startsWith(projectorName + "_"));
             for (Map.Entry<String, INDArray> e : layer.paramTable().entrySet()) {
                 if (noGrad.contains(e.getKey())) {
+                    statsKeys.add(lname + "_" + e.getKey());
                     continue;
                 }
                 String key = lname + "_" + e.getKey();
@@ -223,8 +229,10 @@ public final class UmmProblem implements BilevelProblem {
         // it is built from the first oracle call made there (the hypergradients start with the inner gradient at
         // theta), which saves one forward of f_l on 2B rows per step; see ensureMembership for the fallback.
         this.membershipPending = config.lambda() != 0;
-        this.startTheta = membershipPending ? theta() : null;
-        this.startPhi = membershipPending ? phi() : null;
+        this.startTheta = theta();
+        this.startPhi = phi();
+        this.bnSteps = null;
+        this.startParts = null;
     }
 
     /** Builds P from pooled features {@code z} [2B, D] computed at the step's starting parameters. */
@@ -271,31 +279,58 @@ public final class UmmProblem implements BilevelProblem {
     }
 
     /**
-     * Sets theta (and phi) permanently after an optimiser step and runs one training-mode forward pass on the
-     * step's views, so that f_l's BatchNorm running statistics follow the new weights (the oracles restore
-     * them). Returns L_SSL and dR (instance membership of the new features) at the new parameters.
+     * Keeps what the step's first gradient evaluation at its start point learned about the batch: the BatchNorm
+     * running-statistics steps of the 2B views (DL4J returns them as the "gradients" of the statistics:
+     * {@code (running - batch statistic)(1 - decay)}, applied as {@code running -= step}; taken before the sketch's
+     * backward, whose perturbed batch must not move them) and L_SSL and dR there, for the log.
+     */
+    private void captureStart(Map<String, INDArray> grads, INDArray z, double ssl) {
+        Map<String, INDArray> steps = new LinkedHashMap<>();
+        for (String k : statsKeys) {
+            INDArray g = grads.get(k);
+            if (g != null) {
+                steps.put(k, g.dup());
+            }
+        }
+        bnSteps = steps;
+        Map<String, Double> parts = new LinkedHashMap<>();
+        parts.put("ssl", ssl);
+        parts.put("dR", loggedRateReduction(z));
+        startParts = parts;
+    }
+
+    /** dR of pooled features under the instance membership of the configured kind (top-k when set). */
+    private double loggedRateReduction(INDArray z) {
+        INDArray zd = z.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+        // the same membership kind as the outer loss: the dense one costs 2B Cholesky factorisations of D x D
+        return config.membershipTopK() > 0
+                ? codingRate.rateReduction(zd, Memberships.instanceTopK(zd, config.tau(),
+                        Math.min(config.membershipTopK(), (int) zd.rows() - 1)))
+                : codingRate.rateReduction(zd, Memberships.instance(zd, config.tau()));
+    }
+
+    /**
+     * Sets theta (and phi) permanently after an optimiser step and moves f_l's BatchNorm running statistics one
+     * step towards the step's batch statistics at its start point (as a PyTorch training step would: one update per
+     * step, from the forward pass before the update). Returns L_SSL and dR (instance membership of the configured
+     * kind) at the start point, i.e. before the update, as training logs usually report.
+     *
+     * <p>The statistics and the logged values come from the first gradient evaluation made at the start point
+     * (every hypergradient and the control begin there). When there was none, one training-mode forward and a
+     * backward with zero errors at the start point provide them.
      */
     public Map<String, Double> commit(INDArray theta, INDArray phi) {
         if (views == null) {
             throw new IllegalStateException("call setBatch(...) before commit");
         }
+        if (bnSteps == null) {
+            evaluateTerms(startTheta, startPhi, false, false, true);
+        }
         setParameters(theta, phi);
-        INDArray[] out = forward(views);
-        int n = batch;
-        INDArray o1 = rows(out[1], 0, n);
-        INDArray o2 = rows(out[1], n, 2 * n);
-        ObjectiveInput in = targets.isEmpty() ? ObjectiveInput.of(o1, o2)
-                : new ObjectiveInput(List.of(o1, o2), targets, Map.of());
-        Map<String, Double> parts = new LinkedHashMap<>();
-        parts.put("ssl", objective.compute(in).loss());
-        INDArray z = out[0].castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
-        // the same membership kind as the outer loss (top-k when configured): the dense one costs 2B Cholesky
-        // factorisations of D x D and would dominate the logging cost
-        parts.put("dR", config.membershipTopK() > 0
-                ? codingRate.rateReduction(z, Memberships.instanceTopK(z, config.tau(),
-                        Math.min(config.membershipTopK(), (int) z.rows() - 1)))
-                : codingRate.rateReduction(z, Memberships.instance(z, config.tau())));
-        return parts;
+        for (Map.Entry<String, INDArray> e : bnSteps.entrySet()) {
+            params.get(e.getKey()).subi(e.getValue());
+        }
+        return new LinkedHashMap<>(startParts);
     }
 
     /** One oracle result: loss, gradients and named parts (ssl, js, dR). */
@@ -353,7 +388,8 @@ public final class UmmProblem implements BilevelProblem {
         if (views == null) {
             throw new IllegalStateException("call setBatch(...) before evaluating the problem");
         }
-        boolean fromThisForward = membershipPending && atStart(theta, phi);
+        boolean atStart = (membershipPending || bnSteps == null) && atStart(theta, phi);
+        boolean fromThisForward = membershipPending && atStart;
         if (dr && !fromThisForward) {
             ensureMembership(); // before this call's forward: backprop uses the graph's last forward pass
         }
@@ -396,6 +432,9 @@ public final class UmmProblem implements BilevelProblem {
             Map<String, INDArray> grads = null;
             if (withGradient) {
                 grads = copyGradients(net.backpropGradient(dZ, dOut));
+                if (atStart && bnSteps == null) {
+                    captureStart(grads, z, lg.loss());
+                }
             }
             if (js) {
                 INDArray zs = forward(perturbation.stacked())[0];

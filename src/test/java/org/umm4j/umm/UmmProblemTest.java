@@ -3,6 +3,7 @@ package org.umm4j.umm;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -153,6 +154,49 @@ class UmmProblemTest {
             there.setBatch(s.earlyFeatures(randn(1, 5, 3, 8, 8)), s.earlyFeatures(randn(2, 5, 3, 8, 8)), List.of(), 99);
             assertTrue(Math.abs(there.outer(moved, null, false).parts().get("dR") - a.parts().get("dR")) > 1e-9);
         }
+    }
+
+    @Test
+    void commitMovesBatchNormStatisticsOneStepTowardsTheStartBatch() {
+        SplitBackbone s = tinySplit("simclr");
+        UmmProblem p = problem(s, cfg(1, 1), false);
+        ComputationGraph g = p.graph();
+        org.deeplearning4j.nn.conf.layers.BatchNormalization bnConf = null;
+        String bn = null;
+        for (org.deeplearning4j.nn.api.Layer l : g.getLayers()) {
+            if (l.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization c) {
+                bn = l.conf().getLayer().getLayerName();
+                bnConf = c;
+                break;
+            }
+        }
+        assertTrue(bn != null, "f_l has a BatchNorm layer");
+        String input = g.getConfiguration().getVertexInputs().get(bn).get(0);
+        INDArray views = org.nd4j.linalg.factory.Nd4j.concat(0, s.earlyFeatures(randn(1, 5, 3, 8, 8)),
+                s.earlyFeatures(randn(2, 5, 3, 8, 8)));
+        INDArray theta = p.theta();
+        INDArray before = g.getLayer(bn).getParam("mean").dup();
+        INDArray act = g.feedForward(new INDArray[] {views}, true, false).get(input);
+        INDArray batchMean = act.mean(0, 2, 3);
+        g.getLayer(bn).setParam("mean", before.dup()); // undo whatever the probing forward did
+        double decay = bnConf.getDecay();
+
+        Hypergradient.Directions d = Hypergradient.byName("unrolled", 0.1).compute(p, theta, null);
+        INDArray moved = theta.sub(d.theta().mul(1e-3));
+        Map<String, Double> logged = p.commit(moved, null);
+        INDArray after = g.getLayer(bn).getParam("mean");
+        INDArray want = before.add(batchMean.reshape(before.shape()).sub(before).mul(1 - decay));
+        assertEquals(0, after.sub(want).amaxNumber().doubleValue(), 1e-9, "running mean = old + (batch - old)(1 - decay)");
+        assertTrue(before.sub(after).amaxNumber().doubleValue() > 1e-6, "the statistics moved");
+        assertEquals(moved, p.theta(), "theta committed");
+        // the logged values are those of the start point: L_SSL there, dR of its pooled features
+        UmmProblem q = problem(tinySplit("simclr"), cfg(1, 1), false);
+        assertEquals(q.ssl(theta, null, false).loss(), logged.get("ssl"), 1e-9);
+        assertTrue(logged.get("dR") > 0);
+        // without an evaluation at the start point, commit computes the same statistics itself
+        UmmProblem r = problem(tinySplit("simclr"), cfg(1, 1), false);
+        r.commit(moved, null);
+        assertEquals(0, r.graph().getLayer(bn).getParam("mean").sub(after).amaxNumber().doubleValue(), 1e-12);
     }
 
     @Test
