@@ -65,7 +65,7 @@ public final class SparkUmm implements Callable<Integer> {
             SparkUmmFineTuner.Result r = SparkUmmFineTuner.builder().setSparkContext(sc).setSource(src.checkpoint())
                     .setMethod(src.method()).setImages(images).setImageShape(c, h, w).setRecipe(recipe).setConfig(cfg)
                     .optTap(options.tap()).optUmm(options.ummConfig()).optHypergradient(options.hypergradient())
-                    .optInnerLr(options.innerLr()).optLr(options.lr()).optMode(options.mode())
+                    .optHvp(options.hvp()).optInnerLr(options.innerLr()).optLr(options.lr()).optMode(options.mode())
                     .optRunDirectory(options.out()).optManifest(src.dataset().name(), src.manifestExtras())
                     .build().run();
             if (!r.rounds().isEmpty()) {

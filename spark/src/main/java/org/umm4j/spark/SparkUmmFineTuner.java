@@ -107,6 +107,7 @@ public final class SparkUmmFineTuner {
     private final String tap;
     private final UmmConfig umm;
     private final String hypergradient;
+    private final Hypergradient.Difference hvp;
     private final double innerLr;
     private final double lr;
     private final UmmFineTuner.Mode mode;
@@ -135,6 +136,7 @@ public final class SparkUmmFineTuner {
         this.tap = b.tap;
         this.umm = b.umm;
         this.hypergradient = b.hypergradient;
+        this.hvp = b.hvp;
         this.innerLr = b.innerLr;
         this.lr = b.lr;
         this.mode = b.mode;
@@ -165,7 +167,7 @@ public final class SparkUmmFineTuner {
         phiLength = probe.phi().length();
         worker = new UmmWorker(split.early(), split.last(), method.objective().name(),
                 method.objective().hyperParameters(), umm, projector, splitPhi, mode == UmmFineTuner.Mode.SSL_LAST,
-                hypergradient, innerLr, lr, recipe, channels, height, width, config.seed(), thetaLength, phiLength);
+                hypergradient, hvp, innerLr, lr, recipe, channels, height, width, config.seed(), thetaLength, phiLength);
         LOG.info("UMM on Spark: {} split at {}, theta {} and phi {} parameters, state {} entries", method.name(), tap,
                 thetaLength, phiLength, worker.stateLength());
     }
@@ -403,6 +405,7 @@ public final class SparkUmmFineTuner {
         u.put("tap", tap);
         u.put("mode", mode.name().toLowerCase(Locale.ROOT));
         u.put("hypergradient", hypergradient);
+        u.put("hvp", hvp.name().toLowerCase(Locale.ROOT));
         u.put("innerLr", innerLr);
         u.put("lr", lr);
         u.put("joint", false);
@@ -487,6 +490,7 @@ public final class SparkUmmFineTuner {
         private String tap = Taps.EARLY_DEFAULT;
         private UmmConfig umm = UmmConfig.defaults();
         private String hypergradient = "unrolled";
+        private Hypergradient.Difference hvp = Hypergradient.Difference.FORWARD;
         private double innerLr = 0.01;
         private double lr = 1e-4;
         private UmmFineTuner.Mode mode = UmmFineTuner.Mode.UMM;
@@ -559,6 +563,12 @@ public final class SparkUmmFineTuner {
         /** {@code unrolled} (default) or {@code neumann}. */
         public Builder optHypergradient(String name) {
             this.hypergradient = Objects.requireNonNull(name, "hypergradient");
+            return this;
+        }
+
+        /** Finite-difference scheme of the Hessian-vector products (default forward, as the single-machine run). */
+        public Builder optHvp(Hypergradient.Difference d) {
+            this.hvp = Objects.requireNonNull(d, "hvp");
             return this;
         }
 

@@ -55,6 +55,7 @@ final class UmmWorker implements Serializable {
     private final boolean splitPhi;
     private final boolean control;
     private final String hypergradient;
+    private final Hypergradient.Difference hvp;
     private final double innerLr;
     private final double lr;
     private final RecipeFactory recipe;
@@ -68,8 +69,8 @@ final class UmmWorker implements Serializable {
 
     UmmWorker(ComputationGraph early, ComputationGraph last, String objectiveName, Map<String, Double> objectiveParams,
               UmmConfig config, String projector, boolean splitPhi, boolean control, String hypergradient,
-              double innerLr, double lr, RecipeFactory recipe, int channels, int height, int width, long seed,
-              long thetaLength, long phiLength) {
+              Hypergradient.Difference hvp, double innerLr, double lr, RecipeFactory recipe, int channels, int height,
+              int width, long seed, long thetaLength, long phiLength) {
         this.earlyConf = early.getConfiguration().toJson();
         this.lastConf = last.getConfiguration().toJson();
         this.objectiveName = objectiveName;
@@ -80,6 +81,7 @@ final class UmmWorker implements Serializable {
         this.splitPhi = splitPhi;
         this.control = control;
         this.hypergradient = hypergradient;
+        this.hvp = hvp;
         this.innerLr = innerLr;
         this.lr = lr;
         this.recipe = recipe;
@@ -164,7 +166,7 @@ final class UmmWorker implements Serializable {
             adamPhi = new FlatAdam(lr);
             adamPhi.restore(mom[2], mom[3]);
         }
-        Hypergradient hg = control ? null : Hypergradient.byName(hypergradient, innerLr);
+        Hypergradient hg = control ? null : Hypergradient.byName(hypergradient, innerLr, hvp);
         Recipe r = recipe.get();
         double lossSum = 0;
         double drSum = 0;
