@@ -78,9 +78,14 @@ class SparkUmmFineTunerTest {
     }
 
     private SparkUmmFineTuner.Builder tuner(JavaSparkContext sc, Checkpoint src, int workers, int batch, int k) {
+        return tuner(sc, src, workers, batch, k, 1);
+    }
+
+    private SparkUmmFineTuner.Builder tuner(JavaSparkContext sc, Checkpoint src, int workers, int batch, int k,
+                                            int epochs) {
         return SparkUmmFineTuner.builder().setSparkContext(sc).setSource(src).setMethod(method())
                 .setImages(sc.parallelize(ImageRecord.fromDataset(DATA), 2)).setImageShape(3, SIZE, SIZE)
-                .setRecipe(RECIPE).setConfig(new SparkSslConfig(1, batch, workers, k, SEED, 1, 3)).optUmm(UMM)
+                .setRecipe(RECIPE).setConfig(new SparkSslConfig(epochs, batch, workers, k, SEED, 1, 3)).optUmm(UMM)
                 .optLr(LR).optInnerLr(INNER_LR);
     }
 
@@ -195,6 +200,30 @@ class SparkUmmFineTunerTest {
             double mean = (Double.parseDouble(smRows.get(2 * i).get("loss"))
                     + Double.parseDouble(smRows.get(2 * i + 1).get("loss"))) / 2;
             assertEquals(mean, Double.parseDouble(rows.get(i).get("loss")), 1e-5);
+        }
+    }
+
+    @Test
+    void twoWorkerRunResumedFromItsCheckpointEqualsTheStraightRun() {
+        Checkpoint src = source();
+        Path straight = dir.resolve("straight");
+        Path resumed = dir.resolve("resumed");
+        try (JavaSparkContext sc = LocalSpark.start("local[2]")) {
+            // 16 images, batches of 4, 2 workers, K = 1: 2 rounds per epoch
+            SparkUmmFineTuner.Result a = tuner(sc, src, 2, 4, 1, 2).optRunDirectory(straight).build().run();
+            assertEquals(4, a.rounds().size());
+            tuner(sc, src, 2, 4, 1, 1).optRunDirectory(resumed).build().run();
+            SparkUmmFineTuner.Result b = tuner(sc, src, 2, 4, 1, 2).optRunDirectory(resumed).build().run();
+            assertEquals(2, b.rounds().size(), "the resumed run trains epoch 1 only");
+            assertEquals(0.0, maxAbsDiff(a.graph().params(), b.graph().params()));
+            Checkpoint ca = Checkpoint.latest(straight).orElseThrow();
+            Checkpoint cb = Checkpoint.latest(resumed).orElseThrow();
+            assertEquals(1, cb.epoch());
+            assertEquals(4, cb.step());
+            assertEquals(0.0, maxAbsDiff(ca.readArray("umm-adam-v"), cb.readArray("umm-adam-v")));
+            assertEquals(MetricsLog.read(straight.resolve("metrics.csv")).size(),
+                    MetricsLog.read(resumed.resolve("metrics.csv")).size());
+            assertTrue(maxAbsDiff(a.graph().params(), src.restoreGraph(false).params()) > 0);
         }
     }
 }
