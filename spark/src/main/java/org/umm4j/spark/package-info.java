@@ -17,6 +17,8 @@
  *       ({@link org.umm4j.spark.UmmWorker}: early features, hypergradient, Adam with the global step count) on its
  *       own batches ({@link org.umm4j.spark.UmmBatch}), and the driver averages; with one worker it is the
  *       single-machine run.</li>
+ *   <li>{@link org.umm4j.spark.HadoopImages}: CIFAR-format records read on the executors from any Hadoop path
+ *       ({@code binaryRecords}).</li>
  *   <li>{@link org.umm4j.spark.SparkPretrain} and {@link org.umm4j.spark.SparkUmm}: the command lines
  *       ({@code spark-submit --class}); {@code SparkUmm} takes {@code umm4j umm}'s flags
  *       ({@link org.umm4j.cli.UmmOptions}).</li>

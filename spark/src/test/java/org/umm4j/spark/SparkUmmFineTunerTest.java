@@ -191,7 +191,7 @@ class SparkUmmFineTunerTest {
         ComputationGraph before = src.restoreGraph(false);
         assertEquals(before.getParam("stem_conv_W"), loaded.getParam("stem_conv_W"));
         assertTrue(maxAbsDiff(before.getVertex("projector").params(), loaded.getVertex("projector").params()) > 0);
-        // a round's loss is the mean of its K steps' losses (L_SSL after each update)
+        // a round's loss and dR are the means of its K steps' (after each update)
         List<Map<String, String>> rows = MetricsLog.read(out.resolve("metrics.csv"));
         assertEquals(2, rows.size());
         assertEquals("2", rows.get(0).get("step"));
@@ -200,6 +200,9 @@ class SparkUmmFineTunerTest {
             double mean = (Double.parseDouble(smRows.get(2 * i).get("loss"))
                     + Double.parseDouble(smRows.get(2 * i + 1).get("loss"))) / 2;
             assertEquals(mean, Double.parseDouble(rows.get(i).get("loss")), 1e-5);
+            double meanDr = (Double.parseDouble(smRows.get(2 * i).get("dR"))
+                    + Double.parseDouble(smRows.get(2 * i + 1).get("dR"))) / 2;
+            assertEquals(meanDr, Double.parseDouble(rows.get(i).get("dR")), 1e-5);
         }
     }
 
