@@ -39,8 +39,8 @@ import java.util.Map;
  *
  * <p>One local step on a {@link UmmBatch}, exactly as {@code UmmFineTuner.step}: augment the two views; early features
  * {@code e_v = f_e(x_v)} in inference mode; {@code problem.setBatch(e1, e2, [], sketchSeed)}; the hypergradient (or,
- * for the control, the gradient of L_SSL); Adam with the global step count {@code t}; {@code commit} (one
- * training-mode forward so BatchNorm running statistics follow the new weights). The loss reported is L_SSL after
+ * for the control, the gradient of L_SSL); Adam with the global step count {@code t}; {@code commit} (sets the new
+ * parameters and scores them with one training-mode forward). The loss reported is L_SSL after
  * the update, the extra metric dR, as the single-machine run logs them.
  */
 final class UmmWorker implements Serializable {
