@@ -229,4 +229,30 @@ class SparkUmmFineTunerTest {
             assertTrue(maxAbsDiff(a.graph().params(), src.restoreGraph(false).params()) > 0);
         }
     }
+
+    @Test
+    void neumannWithOneWorkerUpdatesThetaAndPhiAsTheSingleMachineRun() {
+        Checkpoint src = source();
+        Path single = dir.resolve("single-neumann");
+        UmmFineTuner.builder().setSource(src).setDataset(DATA).setRecipe(RECIPE.get()).setMethod(method()).setOut(single)
+                .setEpochs(1).setBatchSize(8).optUmm(UMM).optLr(LR).optInnerLr(INNER_LR).optSeed(SEED)
+                .optHypergradient("neumann").build().run(false);
+        Checkpoint sm = Checkpoint.latest(single).orElseThrow();
+        Path out = dir.resolve("spark-neumann");
+        try (JavaSparkContext sc = LocalSpark.start("local[2]")) {
+            tuner(sc, src, 1, 8, 1).optHypergradient("neumann").optRunDirectory(out).build().run();
+        }
+        Checkpoint c = Checkpoint.latest(out).orElseThrow();
+        assertEquals(sm.step(), c.step());
+        ComputationGraph expected = sm.restoreGraph(false);
+        ComputationGraph loaded = c.restoreGraph(false);
+        assertTrue(maxAbsDiff(expected.params(), loaded.params()) <= 1e-6,
+                "max |spark - single machine| = " + maxAbsDiff(expected.params(), loaded.params()));
+        // phi (the projector) has its own Adam state, carried in the averaged vector
+        assertTrue(c.arrayNames().contains("umm-adam-m-phi"));
+        assertTrue(maxAbsDiff(sm.readArray("umm-adam-m-phi"), c.readArray("umm-adam-m-phi")) <= 1e-7);
+        assertTrue(maxAbsDiff(sm.readArray("umm-adam-v-phi"), c.readArray("umm-adam-v-phi")) <= 1e-9);
+        assertTrue(maxAbsDiff(src.restoreGraph(false).getVertex("projector").params(),
+                loaded.getVertex("projector").params()) > 0);
+    }
 }
