@@ -80,13 +80,14 @@ import java.util.SplittableRandom;
  *
  * <p>Cost per round: the UMM step K times per worker (DESIGN.md section 4), a rebuild of f_e and f_l from JSON per
  * worker, and the state (about 3x f_l's parameters) shipped to and from every worker. Supported methods: those of
- * {@link UmmFineTuner} without a target network ({@code simclr, barlow, vicreg, wmse}); joint mode is not offered.
+ * {@link UmmFineTuner} ({@code simclr, barlow, vicreg, wmse, byol}; BYOL's frozen EMA target is broadcast once and
+ * gives the targets on the workers); joint mode is not offered.
  */
 public final class SparkUmmFineTuner {
     private static final Logger LOG = LoggerFactory.getLogger(SparkUmmFineTuner.class);
     /** Extra metrics columns. */
     public static final List<String> EXTRA_COLUMNS = List.of("dR", "workers");
-    private static final List<String> SUPPORTED = List.of("simclr", "barlow", "vicreg", "wmse");
+    private static final List<String> SUPPORTED = List.of("simclr", "barlow", "vicreg", "wmse", "byol");
 
     /** One averaging round's figures. */
     public record RoundMetrics(int epoch, int round, long step, double loss, double dR, int workers,
@@ -121,6 +122,7 @@ public final class SparkUmmFineTuner {
     // built by prepare()
     private ComputationGraph online;
     private SplitBackbone split;
+    private ComputationGraph target;
     private UmmWorker worker;
     private long thetaLength;
     private long phiLength;
@@ -160,6 +162,7 @@ public final class SparkUmmFineTuner {
         }
         Umm4jBackend.init();
         online = source.restoreGraph(false);
+        restoreAuxiliary(source);
         Backbone backbone = method.createOnline();
         copyByName(online, backbone.graph());
         split = backbone.split(tap);
@@ -168,11 +171,33 @@ public final class SparkUmmFineTuner {
         UmmProblem probe = new UmmProblem(split.last(), method.objective(), umm, projector, splitPhi);
         thetaLength = probe.theta().length();
         phiLength = probe.phi().length();
-        worker = new UmmWorker(split.early(), split.last(), method.objective().name(),
+        worker = new UmmWorker(split.early(), split.last(), target, method.objective().name(),
                 method.objective().hyperParameters(), umm, projector, splitPhi, mode == UmmFineTuner.Mode.SSL_LAST,
                 hypergradient, hvp, innerLr, lr, recipe, channels, height, width, config.seed(), thetaLength, phiLength);
         LOG.info("UMM on Spark: {} split at {}, theta {} and phi {} parameters, state {} entries", method.name(), tap,
                 thetaLength, phiLength, worker.stateLength());
+    }
+
+    /** The method's auxiliary state (BYOL's EMA target) from a checkpoint, as {@code UmmFineTuner} restores it. */
+    private void restoreAuxiliary(Checkpoint c) {
+        Map<String, ComputationGraph> graphs = new LinkedHashMap<>();
+        for (String name : c.graphNames()) {
+            graphs.put(name, c.restoreGraph(name, false));
+        }
+        Map<String, INDArray> arrays = new LinkedHashMap<>();
+        for (String name : c.arrayNames()) {
+            if (!name.startsWith("umm-")) {
+                arrays.put(name, c.readArray(name));
+            }
+        }
+        method.restoreAuxiliary(graphs, arrays);
+        target = method.auxiliaryGraphs().get("target");
+    }
+
+    /** @return the stop-gradient target's parameters (BYOL), or null */
+    INDArray targetParams() {
+        prepare();
+        return target == null ? null : target.params();
     }
 
     /** @return the state of the source network: f_l's parameters and zero Adam moments */
@@ -195,17 +220,20 @@ public final class SparkUmmFineTuner {
      * @param adamSteps  Adam steps taken before this round
      */
     SparkParameterAveraging.Round round(INDArray state, JavaRDD<UmmBatch> batches, Broadcast<INDArray> early,
-                                        int firstBatch, long adamSteps, String what) {
+                                        Broadcast<INDArray> targetParams, int firstBatch, long adamSteps, String what) {
         prepare();
-        return roundOf(sc, worker, state, batches, early, firstBatch, config.averagingFrequency(), adamSteps, what);
+        return roundOf(sc, worker, state, batches, early, targetParams, firstBatch, config.averagingFrequency(),
+                adamSteps, what);
     }
 
     /** Static, so that the closure captures only serialisable values (never this driver object). */
     private static SparkParameterAveraging.Round roundOf(JavaSparkContext sc, UmmWorker w, INDArray state,
                                                          JavaRDD<UmmBatch> batches, Broadcast<INDArray> early,
-                                                         int firstBatch, int k, long adamSteps, String what) {
+                                                         Broadcast<INDArray> target, int firstBatch, int k,
+                                                         long adamSteps, String what) {
         return SparkParameterAveraging.average(sc, state, batches, 2, what,
-                (start, list, partition) -> w.run(start, list, firstBatch, k, adamSteps, early.value()));
+                (start, list, partition) -> w.run(start, list, firstBatch, k, adamSteps, early.value(),
+                        target == null ? null : target.value()));
     }
 
     /** @return rounds per epoch {@code R = floor(floor(N / B) / W / K)} for {@code n} images */
@@ -332,6 +360,7 @@ public final class SparkUmmFineTuner {
         MetricsLog metrics = null;
         CheckpointStore store = null;
         Broadcast<INDArray> early = sc.broadcast(earlyParams().dup());
+        Broadcast<INDArray> targetB = target == null ? null : sc.broadcast(target.params().dup());
         List<RoundMetrics> out = new ArrayList<>();
         try {
             if (runDir != null) {
@@ -359,7 +388,8 @@ public final class SparkUmmFineTuner {
                     for (int r = 0; r < rounds; r++) {
                         long t0 = ((long) epoch * rounds + r) * k;
                         long start = System.nanoTime();
-                        SparkParameterAveraging.Round res = roundOf(sc, worker, state, batches, early, r * k, k, t0,
+                        SparkParameterAveraging.Round res = roundOf(sc, worker, state, batches, early, targetB, r * k, k,
+                                t0,
                                 "epoch " + epoch + " round " + r);
                         double seconds = (System.nanoTime() - start) / 1e9;
                         state = res.params();
@@ -390,6 +420,9 @@ public final class SparkUmmFineTuner {
             }
         } finally {
             early.destroy();
+            if (targetB != null) {
+                targetB.destroy();
+            }
             if (metrics != null) {
                 metrics.close();
             }
@@ -436,6 +469,9 @@ public final class SparkUmmFineTuner {
     private CheckpointData checkpoint(INDArray state, int epoch, long step) {
         CheckpointData.Builder b = CheckpointData.builder().setGraph(fullGraph(state)).setEpoch(epoch).setStep(step)
                 .setSeed(config.seed());
+        // the method's auxiliary state (BYOL's target, unchanged outside joint mode), as UmmFineTuner saves it
+        method.auxiliaryGraphs().forEach(b::optGraph);
+        method.auxiliaryArrays().forEach(b::optArray);
         INDArray[] mom = worker.moments(state);
         b.optArray("umm-adam-m", mom[0].dup());
         b.optArray("umm-adam-v", mom[1].dup());
@@ -631,7 +667,8 @@ public final class SparkUmmFineTuner {
             }
             if (!SUPPORTED.contains(method.name())) {
                 throw new IllegalArgumentException("method '" + method.name() + "' is not supported by distributed UMM; "
-                        + "supported: " + String.join(", ", SUPPORTED) + " (BYOL's target network is not shipped)");
+                        + "supported: " + String.join(", ", SUPPORTED) + " (SimSiam's self-targets and MoCo's queue change "
+                        + "within a step)");
             }
             if (!Taps.SPLITTABLE.contains(tap)) {
                 throw new IllegalArgumentException("tap '" + tap + "' is not one of " + Taps.SPLITTABLE);

@@ -1,6 +1,7 @@
 package org.umm4j.spark;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -38,7 +39,9 @@ import java.util.Map;
  * {@link SparkParameterAveraging#average}.
  *
  * <p>One local step on a {@link UmmBatch}, exactly as {@code UmmFineTuner.step}: augment the two views; early features
- * {@code e_v = f_e(x_v)} in inference mode; {@code problem.setBatch(e1, e2, [], sketchSeed)}; the hypergradient (or,
+ * {@code e_v = f_e(x_v)} in inference mode; for BYOL the frozen target network's outputs of both views (its
+ * configuration travels here, its parameters in a broadcast made once); {@code problem.setBatch(e1, e2, targets,
+ * sketchSeed)}; the hypergradient (or,
  * for the control, the gradient of L_SSL); Adam with the global step count {@code t}; {@code commit} (sets the new
  * parameters and scores them with one training-mode forward). The loss reported is L_SSL after
  * the update, the extra metric dR, as the single-machine run logs them.
@@ -48,6 +51,7 @@ final class UmmWorker implements Serializable {
 
     private final String earlyConf;
     private final String lastConf;
+    private final String targetConf;   // null without a stop-gradient target network
     private final String objectiveName;
     private final HashMap<String, Double> objectiveParams;
     private final double[] umm;   // beta, lambda, eps, tau, sketch k, sketch step, sketch delta, sketch batch, top-k
@@ -67,12 +71,14 @@ final class UmmWorker implements Serializable {
     private final long thetaLength;
     private final long phiLength;
 
-    UmmWorker(ComputationGraph early, ComputationGraph last, String objectiveName, Map<String, Double> objectiveParams,
+    UmmWorker(ComputationGraph early, ComputationGraph last, ComputationGraph target, String objectiveName,
+              Map<String, Double> objectiveParams,
               UmmConfig config, String projector, boolean splitPhi, boolean control, String hypergradient,
               Hypergradient.Difference hvp, double innerLr, double lr, RecipeFactory recipe, int channels, int height,
               int width, long seed, long thetaLength, long phiLength) {
         this.earlyConf = early.getConfiguration().toJson();
         this.lastConf = last.getConfiguration().toJson();
+        this.targetConf = target == null ? null : target.getConfiguration().toJson();
         this.objectiveName = objectiveName;
         this.objectiveParams = new HashMap<>(objectiveParams);
         this.umm = new double[]{config.beta(), config.lambda(), config.eps(), config.tau(), config.sketch().k(),
@@ -140,10 +146,11 @@ final class UmmWorker implements Serializable {
      * @param first       index of the first batch of this round
      * @param k           local steps
      * @param t0          Adam steps taken before this round (the first local step is Adam step {@code t0 + 1})
-     * @param earlyParams f_e's parameters (frozen; not modified)
+     * @param earlyParams  f_e's parameters (frozen; not modified)
+     * @param targetParams the stop-gradient target network's parameters (BYOL; frozen), or null without one
      */
     SparkParameterAveraging.LocalResult run(INDArray state, List<UmmBatch> batches, int first, int k, long t0,
-                                             INDArray earlyParams) {
+                                             INDArray earlyParams, INDArray targetParams) {
         if (state.length() != stateLength()) {
             throw new IllegalArgumentException("state has " + state.length() + " entries, expected " + stateLength());
         }
@@ -154,6 +161,15 @@ final class UmmWorker implements Serializable {
         Umm4jBackend.init();
         ComputationGraph early = new ComputationGraph(ComputationGraphConfiguration.fromJson(earlyConf));
         early.init(earlyParams, true);
+        ComputationGraph target = null;
+        if (targetConf != null) {
+            if (targetParams == null) {
+                throw new IllegalArgumentException("this step has a target network: targetParams must not be null");
+            }
+            target = new ComputationGraph(ComputationGraphConfiguration.fromJson(targetConf));
+            target.init(targetParams, true);
+            target.getConfiguration().setTrainingWorkspaceMode(WorkspaceMode.NONE);
+        }
         ComputationGraph last = new ComputationGraph(ComputationGraphConfiguration.fromJson(lastConf));
         last.init(params(state).dup().reshape(1, paramLength), false);   // DL4J wants a [1, P] row
         UmmProblem problem = new UmmProblem(last, Objectives.create(objectiveName, objectiveParams), config(), projector,
@@ -174,9 +190,20 @@ final class UmmWorker implements Serializable {
             UmmBatch b = batches.get(first + j);
             // the single-machine loop reseeds ND4J's generator per step; do the same so nothing depends on the worker
             Nd4j.getRandom().setSeed(StepRandom.seed(seed, b.epoch(), b.step(), StepRandom.ND4J_STREAM));
-            INDArray e1 = early.outputSingle(false, view(r, b, 0));
-            INDArray e2 = early.outputSingle(false, view(r, b, 1));
-            problem.setBatch(e1, e2, List.of(), StepRandom.forStep(seed, b.epoch(), b.step()).nextLong());
+            INDArray x1 = view(r, b, 0);
+            INDArray x2 = view(r, b, 1);
+            INDArray e1 = early.outputSingle(false, x1);
+            INDArray e2 = early.outputSingle(false, x2);
+            List<INDArray> targets = List.of();
+            if (target != null) {
+                // BYOL: the frozen target's outputs of both views (training-mode BatchNorm), fixed for the step
+                int n = (int) x1.size(0);
+                INDArray t = target.feedForward(new INDArray[]{Nd4j.concat(0, x1, x2)}, true, true)
+                        .get(target.getConfiguration().getNetworkOutputs().get(0)).detach();
+                targets = List.of(t.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()),
+                        t.get(NDArrayIndex.interval(n, 2 * n), NDArrayIndex.all()));
+            }
+            problem.setBatch(e1, e2, targets, StepRandom.forStep(seed, b.epoch(), b.step()).nextLong());
             INDArray theta = problem.theta();
             INDArray phi = problem.phi();
             INDArray dirTheta;

@@ -65,13 +65,21 @@ class SparkUmmFineTunerTest {
     }
 
     private static SslMethod method() {
-        return Methods.create(MethodConfig.of("simclr", net(), 100, 5).withHeadScale(1.0 / 64));
+        return method("simclr");
+    }
+
+    private static SslMethod method(String name) {
+        return Methods.create(MethodConfig.of(name, net(), 100, 5).withHeadScale(1.0 / 64));
     }
 
     /** A one-epoch SimCLR pretraining run (2 steps of 8) to fine-tune. */
     private Checkpoint source() {
-        Path out = dir.resolve("src");
-        Pretrainer.builder().setDataset(DATA).setRecipe(RECIPE.get()).setMethod(method())
+        return source("simclr");
+    }
+
+    private Checkpoint source(String name) {
+        Path out = dir.resolve("src-" + name);
+        Pretrainer.builder().setDataset(DATA).setRecipe(RECIPE.get()).setMethod(method(name))
                 .setOptimizer(OptimizerConfig.adam(1e-3)).setEpochs(1).setBatchSize(8).setOut(out).optSeed(11)
                 .build().run(false);
         return Checkpoint.latest(out).orElseThrow();
@@ -145,7 +153,7 @@ class SparkUmmFineTunerTest {
             INDArray start = t.initialState();
             JavaRDD<UmmBatch> data = sc.parallelize(List.of(b0, b1), 2);
             Broadcast<INDArray> early = sc.broadcast(t.earlyParams().dup());
-            SparkParameterAveraging.Round r = t.round(start, data, early, 0, 0, "test round");
+            SparkParameterAveraging.Round r = t.round(start, data, early, null, 0, 0, "test round");
             assertEquals(2, r.workers());
             assertEquals(expected.length(), r.params().length());
             // the workers really moved apart, so the mean is not either one of them
@@ -254,5 +262,29 @@ class SparkUmmFineTunerTest {
         assertTrue(maxAbsDiff(sm.readArray("umm-adam-v-phi"), c.readArray("umm-adam-v-phi")) <= 1e-9);
         assertTrue(maxAbsDiff(src.restoreGraph(false).getVertex("projector").params(),
                 loaded.getVertex("projector").params()) > 0);
+    }
+
+    @Test
+    void byolWithOneWorkerUsesTheBroadcastTargetAsTheSingleMachineRun() {
+        Checkpoint src = source("byol");
+        Path single = dir.resolve("single-byol");
+        UmmFineTuner.builder().setSource(src).setDataset(DATA).setRecipe(RECIPE.get()).setMethod(method("byol"))
+                .setOut(single).setEpochs(1).setBatchSize(8).optUmm(UMM).optLr(LR).optInnerLr(INNER_LR).optSeed(SEED)
+                .build().run(false);
+        Checkpoint sm = Checkpoint.latest(single).orElseThrow();
+        Path out = dir.resolve("spark-byol");
+        try (JavaSparkContext sc = LocalSpark.start("local[2]")) {
+            tuner(sc, src, 1, 8, 1).setMethod(method("byol")).optRunDirectory(out).build().run();
+        }
+        Checkpoint c = Checkpoint.latest(out).orElseThrow();
+        ComputationGraph expected = sm.restoreGraph(false);
+        ComputationGraph loaded = c.restoreGraph(false);
+        assertTrue(maxAbsDiff(expected.params(), loaded.params()) <= 1e-6,
+                "max |spark - single machine| = " + maxAbsDiff(expected.params(), loaded.params()));
+        assertTrue(maxAbsDiff(src.restoreGraph(false).params(), loaded.params()) > 0);
+        // the checkpoint keeps BYOL's target (unchanged), so it is a complete BYOL checkpoint like the single machine's
+        assertTrue(c.graphNames().contains("target"), c.graphNames().toString());
+        assertEquals(0.0, maxAbsDiff(src.restoreGraph("target", false).params(),
+                c.restoreGraph("target", false).params()));
     }
 }
