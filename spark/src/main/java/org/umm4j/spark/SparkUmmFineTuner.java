@@ -293,17 +293,26 @@ public final class SparkUmmFineTuner {
                         Tuple2<Integer, ImageRecord> t = it.next();
                         int g = t._1() / b;
                         if (g != current && !group.isEmpty()) {
-                            out.add(new UmmBatch(epoch, firstStep + current, group));
+                            out.add(fullBatch(epoch, firstStep + current, group, b));
                             group = new ArrayList<>(b);
                         }
                         current = g;
                         group.add(t._2());
                     }
                     if (!group.isEmpty()) {
-                        out.add(new UmmBatch(epoch, firstStep + current, group));
+                        out.add(fullBatch(epoch, firstStep + current, group, b));
                     }
                     return out.iterator();
                 });
+    }
+
+    /** @return the batch, which must hold exactly B records (else the records were not indexed 0..N-1) */
+    private static UmmBatch fullBatch(int epoch, long step, List<ImageRecord> group, int b) {
+        if (group.size() != b) {
+            throw new IllegalArgumentException("batch " + step + " of epoch " + epoch + " has " + group.size()
+                    + " images, expected " + b + ": the image records must be indexed 0..N-1, each index once");
+        }
+        return new UmmBatch(epoch, step, group);
     }
 
     /** Batch {@code g = position / B} to partition {@code g mod W}. */

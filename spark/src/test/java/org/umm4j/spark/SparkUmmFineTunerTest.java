@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Distributed UMM on Spark {@code local[n]} against the single-machine UMM step, on 8x8 images and a tiny ResNet. */
@@ -235,6 +236,12 @@ class SparkUmmFineTunerTest {
             assertEquals(MetricsLog.read(straight.resolve("metrics.csv")).size(),
                     MetricsLog.read(resumed.resolve("metrics.csv")).size());
             assertTrue(maxAbsDiff(a.graph().params(), src.restoreGraph(false).params()) > 0);
+            // records must be indexed 0..N-1: a duplicated index (and so a missing one) is named, not trained on
+            List<ImageRecord> bad = new ArrayList<>(ImageRecord.fromDataset(DATA));
+            bad.set(5, new ImageRecord(0, bad.get(5).pixels(), bad.get(5).label()));
+            Exception e = assertThrows(Exception.class, () -> tuner(sc, src, 2, 4, 1, 1)
+                    .setImages(sc.parallelize(bad, 2)).build().run());
+            assertTrue(String.valueOf(e.getMessage()).contains("indexed 0..N-1"), e.getMessage());
         }
     }
 
