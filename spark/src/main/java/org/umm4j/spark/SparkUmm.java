@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
  * Command line for distributed UMM fine-tuning ({@link SparkUmmFineTuner}): {@code umm4j umm}'s flags
  * ({@link UmmOptions}: the source run is rebuilt from its manifest, dataset, backbone, method and recipe included)
  * plus the Spark ones. {@code --batch-size} is each worker's batch. The result is a run directory like
- * {@code umm4j umm}'s, so {@code umm4j eval --run DIR} evaluates it. Run it with {@code spark-submit --class
+ * {@code umm4j umm}'s, so {@code umm4j eval --run DIR} evaluates it; an existing run in {@code --out} is resumed from
+ * its latest checkpoint (as {@code SparkPretrain} does). Run it with {@code spark-submit --class
  * org.umm4j.spark.SparkUmm} (see {@code examples/spark-submit.sh}) or, locally, with {@code --spark-master local[2]}.
  */
 @Command(name = "spark-umm", mixinStandardHelpOptions = true,

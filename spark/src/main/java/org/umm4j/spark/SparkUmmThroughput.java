@@ -14,18 +14,23 @@ import org.umm4j.ssl.SslMethod;
 import org.umm4j.train.Checkpoint;
 import org.umm4j.train.CheckpointData;
 import org.umm4j.train.CheckpointStore;
+import org.umm4j.train.MetricsLog;
+import org.umm4j.train.RunDirectory;
 import org.umm4j.umm.UmmConfig;
+import org.umm4j.umm.UmmFineTuner;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Whole-run throughput of distributed UMM fine-tuning ({@link SparkUmmFineTuner}) on local Spark masters: for each
  * master {@code local[k]} (k = 1, 2 by default, one f_l replica per thread) it fine-tunes a freshly initialised
  * SimCLR network (CIFAR ResNet-18 of width 0.0625, heads at 1/64, split at stage 2) on synthetic 32x32 images with
  * the default UMM settings (unrolled hypergradient, sketch k = 8 on 32 samples, dense membership) and prints the
- * mean images/s (each image counted once, as the single-machine run counts) of the rounds after the first epoch.
+ * mean images/s (each image counted once, as the single-machine run counts) of the rounds after the first epoch;
+ * first the single-machine {@link UmmFineTuner} on the same work (mean of its steps' images/s after the first epoch).
  * Arguments: {@code [images] [batchPerWorker] [epochs] [localSteps] [threads...]}; set {@code OMP_NUM_THREADS=1}
  * so that ND4J's threads do not compete with Spark's.
  */
@@ -49,6 +54,21 @@ public final class SparkUmmThroughput {
         try {
             Checkpoint source = new CheckpointStore(tmp.resolve("checkpoints"), 1).save(CheckpointData.builder()
                     .setGraph(method.createOnline().graph()).setEpoch(0).setStep(0).setSeed(1).build());
+            // the single-machine loop on the same work, for the cost of Spark and the per-round rebuild
+            Path single = tmp.resolve("single");
+            UmmFineTuner.builder().setSource(source).setDataset(data)
+                    .setRecipe(RecipeFactory.simclr(32, 3).get()).setMethod(method).setOut(single).setEpochs(epochs)
+                    .setBatchSize(batch).optUmm(UmmConfig.defaults()).optLr(1e-3).optSeed(1).build().run(false);
+            double sum1 = 0;
+            int n1 = 0;
+            for (Map<String, String> row : MetricsLog.read(single.resolve(RunDirectory.METRICS))) {
+                if (Integer.parseInt(row.get("epoch")) > 0 || epochs == 1) {
+                    sum1 += Double.parseDouble(row.get("img_per_s"));
+                    n1++;
+                }
+            }
+            System.out.printf(Locale.ROOT, "single machine (UmmFineTuner): batch %d: %.2f images/s (mean of %d steps%s)%n",
+                    batch, sum1 / n1, n1, epochs > 1 ? " after epoch 1" : "");
             for (int w : threads) {
                 SparkConf conf = new SparkConf().setMaster("local[" + w + "]").setAppName("umm4j-umm-throughput")
                         .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1")
