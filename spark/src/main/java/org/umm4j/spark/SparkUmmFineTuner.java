@@ -398,8 +398,7 @@ public final class SparkUmmFineTuner {
                         long t0 = ((long) epoch * rounds + r) * k;
                         long start = System.nanoTime();
                         SparkParameterAveraging.Round res = roundOf(sc, worker, state, batches, early, targetB, r * k, k,
-                                t0,
-                                "epoch " + epoch + " round " + r);
+                                t0, "epoch " + epoch + " round " + r);
                         double seconds = (System.nanoTime() - start) / 1e9;
                         state = res.params();
                         double ips = (double) res.workers() * k * config.pairsPerWorker() / seconds;
@@ -408,15 +407,16 @@ public final class SparkUmmFineTuner {
                         out.add(m);
                         LOG.info("epoch {} round {} step {}: loss {} dR {} ({} workers, {} img/s)", epoch, r, m.step(),
                                 m.loss(), m.dR(), m.workers(), String.format(Locale.ROOT, "%.1f", ips));
-                        if (!Double.isFinite(m.loss())) {
-                            throw new IllegalStateException("loss is " + m.loss() + " at epoch " + epoch + ", round " + r
-                                    + ": lower the learning rates");
-                        }
                         if (metrics != null) {
                             Map<String, Double> extras = new LinkedHashMap<>();
                             extras.put("dR", m.dR());
                             extras.put("workers", (double) m.workers());
                             metrics.append(epoch, m.step(), m.loss(), lr, ips, extras);
+                        }
+                        if (!Double.isFinite(m.loss())) {
+                            throw new IllegalStateException("loss is " + m.loss() + " at epoch " + epoch + ", round " + r
+                                    + " (the row is in metrics.csv; the last checkpoint is the last good state): lower "
+                                    + "the learning rates");
                         }
                     }
                 } finally {
