@@ -343,9 +343,18 @@ public final class PretrainCommand implements Callable<Integer> {
      * ({@code null}: the paper's for the image size).
      */
     static Recipe recipeFor(String method, ImageDataset data, int localCrops, double jitterStrength, Double cropScaleMin) {
-        int size = Math.min(data.height(), data.width());
+        return recipeFor(method, data.channels(), data.height(), data.width(), localCrops, jitterStrength, cropScaleMin);
+    }
+
+    /**
+     * As {@link #recipeFor(String, ImageDataset, int, double, Double)} from the image shape alone, so that a process
+     * without the dataset (a Spark worker) rebuilds the same recipe.
+     */
+    public static Recipe recipeFor(String method, int channels, int height, int width, int localCrops,
+                                   double jitterStrength, Double cropScaleMin) {
+        int size = Math.min(height, width);
         boolean small = size < 64;
-        Normalize norm = normalizeFor(data);
+        Normalize norm = org.umm4j.eval.FeatureExtractor.normalizeFor(small ? "cifar" : "imagenet", channels);
         String tag = method + "-" + size;
         return switch (method) {
             case "byol", "simsiam", "barlow", "vicreg", "vicregl" -> Recipes.asymmetric(tag, size, !small, norm);

@@ -12,9 +12,10 @@ import java.util.Objects;
  *   m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2
  *   theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
  * </pre>
- * with b1 = 0.9, b2 = 0.999, eps = 1e-8. Its state (m, v, t) is exposed so that checkpoints carry it.
+ * with b1 = 0.9, b2 = 0.999, eps = 1e-8. Its state (m, v; t is the caller's step count) is exposed so that
+ * checkpoints carry it and a distributed loop (umm4j-spark) can ship and average it.
  */
-final class FlatAdam {
+public final class FlatAdam {
     static final double B1 = 0.9;
     static final double B2 = 0.999;
     static final double EPS = 1e-8;
@@ -23,7 +24,8 @@ final class FlatAdam {
     private INDArray m;
     private INDArray v;
 
-    FlatAdam(double lr) {
+    /** @param lr learning rate, positive */
+    public FlatAdam(double lr) {
         if (!(lr > 0) || !Double.isFinite(lr)) {
             throw new IllegalArgumentException("lr must be positive, got " + lr);
         }
@@ -34,7 +36,7 @@ final class FlatAdam {
      * @param t 1-based step count (bias correction)
      * @return the updated parameters (a new array)
      */
-    INDArray step(INDArray theta, INDArray g, long t) {
+    public INDArray step(INDArray theta, INDArray g, long t) {
         Objects.requireNonNull(theta, "theta");
         if (g.length() != theta.length()) {
             throw new IllegalArgumentException("gradient has " + g.length() + " entries, parameters " + theta.length());
@@ -52,15 +54,18 @@ final class FlatAdam {
         return theta.sub(m.div(c1).divi(denom).muli(lr));
     }
 
-    INDArray m() {
+    /** @return the first moment (null before the first step) */
+    public INDArray m() {
         return m;
     }
 
-    INDArray v() {
+    /** @return the second moment (null before the first step) */
+    public INDArray v() {
         return v;
     }
 
-    void restore(INDArray m, INDArray v) {
+    /** Sets the moments (copied), e.g. from a checkpoint. */
+    public void restore(INDArray m, INDArray v) {
         this.m = m.dup();
         this.v = v.dup();
     }

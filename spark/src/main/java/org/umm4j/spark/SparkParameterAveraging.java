@@ -36,16 +36,52 @@ import java.util.Objects;
  */
 public final class SparkParameterAveraging {
 
-    /** One round's outcome: the averaged parameters, the mean loss over all local steps and the workers used. */
-    public record Round(INDArray params, double meanLoss, int workers) {
+    /**
+     * One round's outcome: the averaged state, the mean loss over all local steps, the workers used, and the means
+     * of the extra per-step metrics a {@link PartitionRun} reports (over all local steps).
+     */
+    public record Round(INDArray params, double meanLoss, int workers, double[] extraMeans) {
+        /** A round without extra metrics. */
+        public Round(INDArray params, double meanLoss, int workers) {
+            this(params, meanLoss, workers, new double[0]);
+        }
+    }
+
+    /**
+     * What one partition returns from {@link PartitionRun#run}.
+     *
+     * @param state     the partition's state after its local steps (same length and type as the broadcast state)
+     * @param lossSum   sum of its local steps' losses
+     * @param extraSums sums of extra per-step metrics (same length on every partition; may be empty)
+     * @param steps     local steps run, &gt;= 1
+     */
+    public record LocalResult(INDArray state, double lossSum, double[] extraSums, long steps) implements Serializable {
+    }
+
+    /**
+     * The work of one partition in one round of {@link #average}, shipped to the workers by Java serialisation
+     * (capture only serialisable, immutable settings and {@code Broadcast} handles).
+     *
+     * @param <T> the RDD's element type
+     */
+    @FunctionalInterface
+    public interface PartitionRun<T> extends Serializable {
+        /**
+         * @param start     a private copy of the broadcast state (the partition may modify it)
+         * @param batches   the partition's elements, in RDD order (never empty)
+         * @param partition the Spark partition index
+         * @return the partition's new state and metrics
+         */
+        LocalResult run(INDArray start, List<T> batches, int partition);
     }
 
     /** The running sum that {@code treeAggregate} combines. */
     static final class Partial implements Serializable {
-        private static final long serialVersionUID = 1L;
+        private static final long serialVersionUID = 2L;
         INDArray paramSum;
         int workers;
         double lossSum;
+        double[] extraSums = new double[0];
         long steps;
 
         Partial add(Partial o) {
@@ -55,6 +91,12 @@ public final class SparkParameterAveraging {
             workers += o.workers;
             lossSum += o.lossSum;
             steps += o.steps;
+            if (extraSums.length < o.extraSums.length) {
+                extraSums = java.util.Arrays.copyOf(extraSums, o.extraSums.length);
+            }
+            for (int i = 0; i < o.extraSums.length; i++) {
+                extraSums[i] += o.extraSums[i];
+            }
             return this;
         }
     }
@@ -101,48 +143,78 @@ public final class SparkParameterAveraging {
     public Round round(INDArray params, JavaRDD<DataSet> data, long round) {
         Objects.requireNonNull(params, "params");
         Objects.requireNonNull(data, "data");
-        Broadcast<INDArray> theta = sc.broadcast(params.dup());
         Broadcast<String> conf = confJson;
         int k = localSteps;
         LocalStep s = step;
+        return average(sc, params, data, depth, "round " + round,
+                (theta, batches, partition) -> localRun(conf.value(), theta, batches, k, s, round, partition));
+    }
+
+    /**
+     * One generic averaging round: broadcast {@code state}, run {@code run} on every non-empty partition from a
+     * private copy of it, {@code treeAggregate} the partitions' states (sum), their losses and extra metrics, and
+     * return {@code sum / P} with P the non-empty partitions. Any state that is averaged coordinate-wise travels in
+     * {@code state}: parameters, BatchNorm running statistics, optimiser moments (the UMM loop packs all of these
+     * into one vector).
+     *
+     * @param state the state (not modified)
+     * @param data  each partition is one worker
+     * @param what  names the round in errors
+     * @throws IllegalStateException if every partition is empty
+     */
+    public static <T> Round average(JavaSparkContext sc, INDArray state, JavaRDD<T> data, int depth, String what,
+                                    PartitionRun<T> run) {
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(data, "data");
+        Objects.requireNonNull(run, "run");
+        if (depth < 1) {
+            throw new IllegalArgumentException("depth must be >= 1, got " + depth);
+        }
+        Broadcast<INDArray> theta = sc.broadcast(state.dup());
         try {
-            Partial total = data.mapPartitions((Iterator<DataSet> it) -> {
-                        List<DataSet> batches = new ArrayList<>();
+            Partial total = data.mapPartitions((Iterator<T> it) -> {
+                        List<T> batches = new ArrayList<>();
                         it.forEachRemaining(batches::add);
-                        if (batches.isEmpty()) {
-                            return Collections.singletonList(new Partial()).iterator();
+                        Partial p = new Partial();
+                        if (!batches.isEmpty()) {
+                            int partition = TaskContext.get() == null ? 0 : TaskContext.getPartitionId();
+                            LocalResult r = run.run(theta.value().dup(), batches, partition);
+                            p.paramSum = r.state().dup();
+                            p.workers = 1;
+                            p.lossSum = r.lossSum();
+                            p.extraSums = r.extraSums().clone();
+                            p.steps = r.steps();
                         }
-                        return Collections.singletonList(localRun(conf.value(), theta.value(), batches, k, s, round))
-                                .iterator();
+                        return Collections.singletonList(p).iterator();
                     })
                     .treeAggregate(new Partial(), Partial::add, Partial::add, depth);
             if (total.workers == 0) {
-                throw new IllegalStateException("round " + round + ": every partition of the data is empty");
+                throw new IllegalStateException(what + ": every partition of the data is empty");
             }
-            return new Round(total.paramSum.divi(total.workers), total.lossSum / total.steps, total.workers);
+            double[] extraMeans = total.extraSums.clone();
+            for (int i = 0; i < extraMeans.length; i++) {
+                extraMeans[i] /= total.steps;
+            }
+            return new Round(total.paramSum.divi(total.workers), total.lossSum / total.steps, total.workers, extraMeans);
         } finally {
             theta.destroy();
         }
     }
 
     /** The work of one partition: K local steps from theta. */
-    static Partial localRun(String confJson, INDArray theta, List<DataSet> batches, int k, LocalStep step, long round) {
+    static LocalResult localRun(String confJson, INDArray theta, List<DataSet> batches, int k, LocalStep step,
+                                long round, int partition) {
         Umm4jBackend.init();
         ComputationGraph g = new ComputationGraph(ComputationGraphConfiguration.fromJson(confJson));
-        g.init(theta.dup(), false);
-        int partition = TaskContext.get() == null ? 0 : TaskContext.getPartitionId();
-        Partial p = new Partial();
+        g.init(theta, false);
+        double lossSum = 0;
         for (int j = 0; j < k; j++) {
             // a partition walks through its batches across rounds: round r, step j uses batch (r K + j) mod size
             DataSet batch = batches.get((int) Math.floorMod(round * k + j, (long) batches.size()));
-            p.lossSum += step.apply(g, batch, round, j, partition);
-            p.steps++;
+            lossSum += step.apply(g, batch, round, j, partition);
         }
-        p.paramSum = g.params().dup();
-        p.workers = 1;
-        return p;
+        return new LocalResult(g.params(), lossSum, new double[0], k);
     }
-
     /** Releases the broadcast configuration. */
     public void close() {
         confJson.destroy();
