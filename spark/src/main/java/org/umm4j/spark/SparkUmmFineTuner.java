@@ -56,10 +56,8 @@ import java.util.SplittableRandom;
  * <ul>
  *   <li><b>Averaged:</b> f_l's weights (theta, and phi = the projector for {@code neumann}), f_l's BatchNorm running
  *       mean and variance (DL4J keeps them as parameters, so they travel in the same vector), and Adam's m and v.
- *       f_e is frozen and broadcast once. Note: with DL4J 1.0.0-M2.1 the single-machine step does not move the
- *       running statistics ({@code UmmProblem.commit}'s training-mode forward leaves them unchanged: DL4J updates
- *       them in the backward pass through the updater), so their average is currently the source's values; the
- *       loop averages whatever the step leaves there.</li>
+ *       f_e is frozen and broadcast once. Each worker's step moves the running statistics one step towards its
+ *       own batch's statistics ({@code UmmProblem.commit}); the round averages the workers' results.</li>
  *   <li><b>Adam.</b> The moments are averaged like the parameters and the step count t runs on globally
  *       ({@code t = rounds so far x K + local step}), so bias correction never restarts (unlike DL4J M2's
  *       parameter-averaging workers, see the module README). Averaging is linear in m and v; keeping them per
