@@ -47,6 +47,10 @@ final class TimingCommand implements Callable<Integer> {
     @Option(names = "--top-k", defaultValue = "10", description = "Neighbours per row of the sparse membership (default: ${DEFAULT-VALUE}).")
     int topK;
 
+    @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs of each method first, so that the JIT "
+            + "has compiled them as in a long-lived evaluation (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
     @Option(names = "--repeats", defaultValue = "3", description = "Timed repetitions, median reported (default: ${DEFAULT-VALUE}).")
     int repeats;
 
@@ -64,9 +68,9 @@ final class TimingCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try {
-            if (n < 2 || nTest < 1 || dim < 1 || classes < 2 || probeEpochs < 1 || repeats < 1) {
+            if (n < 2 || nTest < 1 || dim < 1 || classes < 2 || probeEpochs < 1 || repeats < 1 || warmup < 0) {
                 throw new IllegalArgumentException("need --n >= 2, --n-test >= 1, --dim >= 1, --classes >= 2, "
-                        + "--probe-epochs >= 1, --repeats >= 1");
+                        + "--probe-epochs >= 1, --repeats >= 1, --warmup >= 0");
             }
             if (crrSubset < 0 || crrSubset == 1) {
                 throw new IllegalArgumentException("--crr-subset must be 0 (all) or at least 2, got " + crrSubset);
@@ -106,10 +110,11 @@ final class TimingCommand implements Callable<Integer> {
                 source = "random class-structured features (seed " + seed + ")";
             }
             CostTiming t = CostTiming.measure(train, ytr, test, yte, k, probeEpochs, topK, repeats, seed, !noDense,
-                    crrSubset);
+                    crrSubset, warmup);
             long crrRows = crrSubset <= 0 || crrSubset >= train.rows() ? train.rows() : crrSubset;
             System.out.printf(Locale.ROOT, "features: %s; train %d x %d, test %d; CRR on %d training features; "
-                    + "median of %d runs%n", source, train.rows(), train.columns(), test.rows(), crrRows, repeats);
+                    + "median of %d runs after %d untimed%n", source, train.rows(), train.columns(), test.rows(), crrRows,
+                    repeats, warmup);
             if (!noDense) {
                 System.out.printf(Locale.ROOT, "CRR dense instance dR   %9.4f s  (dR %.4f)%n", t.crrDenseSeconds(),
                         t.crrDense());

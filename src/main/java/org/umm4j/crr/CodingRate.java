@@ -66,13 +66,28 @@ public final class CodingRate {
     /** Fewer large classes than this are done by one GEMM each instead of the batched Y product. */
     private static final int BATCH_MIN_COLUMNS = 16;
 
+    /**
+     * Largest {@code m x m} Gram matrix {@code Z Z^T} (entries) computed once and shared by the small classes'
+     * Gram blocks (8 M doubles = 64 MB, i.e. up to m = 2896 rows).
+     */
+    private static final long SHARED_GRAM_MAX_ENTRIES = 8L << 20;
+    /**
+     * The shared Gram is used when the small classes need more than {@code m^2 / SHARED_GRAM_GAIN} row pairs: one
+     * GEMM computes all m^2 dot products about this many times faster than the Java loop computes one pair each.
+     */
+    private static final long SHARED_GRAM_GAIN = 40;
+
     /** Which determinant to factor for a class; AUTO picks the smaller (tests force the others). */
     enum Form { AUTO, GRAM, FULL }
+
+    /** Whether the small classes' Gram blocks come from one shared {@code Z Z^T} (tests force both ways). */
+    enum SharedGram { AUTO, ALWAYS, NEVER }
 
     private final double eps;
     private final Form form;
     private final long yBlockBytes;
     private final long gramChunkDoubles;
+    private final SharedGram sharedGram;
 
     /**
      * @param eps distortion {@code eps > 0} (not squared)
@@ -87,11 +102,17 @@ public final class CodingRate {
 
     /** Tests shrink the memory bounds to exercise the blocked paths on small inputs. */
     CodingRate(double eps, Form form, long yBlockBytes, long gramChunkDoubles) {
+        this(eps, form, yBlockBytes, gramChunkDoubles, SharedGram.AUTO);
+    }
+
+    /** Tests force or forbid the shared Gram of the small classes. */
+    CodingRate(double eps, Form form, long yBlockBytes, long gramChunkDoubles, SharedGram sharedGram) {
         Checks.positive("eps", eps);
         this.eps = eps;
         this.form = form;
         this.yBlockBytes = yBlockBytes;
         this.gramChunkDoubles = gramChunkDoubles;
+        this.sharedGram = sharedGram;
     }
 
     /** @return a calculator with {@link #DEFAULT_EPS} */
@@ -310,6 +331,17 @@ public final class CodingRate {
             this.v = Checks.finiteDoubles("Z", z);
         }
 
+        private double[] gram;
+
+        /** {@code Z Z^T} (row-major m x m doubles) by one GEMM in Z's data type, computed on first use. */
+        double[] gram() {
+            if (gram == null) {
+                INDArray zc = Checks.create(v, m, d, type);
+                gram = Checks.toDoubles(zc.mmul(zc.transpose()));
+            }
+            return gram;
+        }
+
         INDArray out(double[] g) {
             return out(g, m, d);
         }
@@ -466,12 +498,20 @@ public final class CodingRate {
             Col col = new Col(j, rows, w, t, d / (t * e2), gram, d);
             (gram ? small : large).add(col);
         }
-        // small classes: Gram form, s x s, built straight from the rows of Z
+        // small classes: Gram form, s x s, built from the rows of Z or read off one shared Z Z^T
+        long pairs = 0;
+        for (Col col : small) {
+            pairs += (long) col.rows.length * (col.rows.length + 1) / 2;
+        }
+        long mm = (long) m * m;
+        final double[] shared = !small.isEmpty() && (sharedGram == SharedGram.ALWAYS
+                || (sharedGram == SharedGram.AUTO && mm <= SHARED_GRAM_MAX_ENTRIES && pairs * SHARED_GRAM_GAIN > mm))
+                ? f.gram() : null;
         int smallChunk = Math.max(1, (int) Math.min(Integer.MAX_VALUE / 2, gramChunkDoubles / Math.max(1, (long) d * d)));
         for (int c0 = 0; c0 < small.size(); c0 += smallChunk) {
             java.util.List<Col> chunk = small.subList(c0, Math.min(small.size(), c0 + smallChunk));
             run(chunk, col -> {
-                factorGram(f, col);
+                factorGram(f, col, shared);
                 return work.apply(col);
             }, sink);
         }
@@ -520,8 +560,8 @@ public final class CodingRate {
         }
     }
 
-    /** M = I_s + c W^1/2 Z_S Z_S^T W^1/2, factored; logdet stored. */
-    private static void factorGram(Feat f, Col col) {
+    /** M = I_s + c W^1/2 Z_S Z_S^T W^1/2, factored; logdet stored. {@code gram}: Z Z^T (m x m) or null. */
+    private static void factorGram(Feat f, Col col, double[] gram) {
         int s = col.rows.length;
         int d = f.d;
         double[] a = new double[s * s];
@@ -533,7 +573,7 @@ public final class CodingRate {
             int ri = col.rows[i] * d;
             for (int k = 0; k <= i; k++) {
                 int rk = col.rows[k] * d;
-                double dot = Cholesky.dot(f.v, ri, rk, d);
+                double dot = gram != null ? gram[col.rows[i] * f.m + col.rows[k]] : Cholesky.dot(f.v, ri, rk, d);
                 a[i * s + k] = col.c * sw[i] * sw[k] * dot + (i == k ? 1 : 0);
             }
         }

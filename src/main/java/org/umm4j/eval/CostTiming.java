@@ -18,7 +18,9 @@ import java.util.SplittableRandom;
  *   <li>linear probe: {@link LinearProbe} trained on the training features for {@code probeEpochs} epochs and scored
  *       on the test features.</li>
  * </ul>
- * Each is run {@code repeats} times after one untimed warm-up; the median is reported. Nothing is slowed down or
+ * Each is run {@code repeats} times after {@code warmups} untimed runs (default 3: the JIT compiles the hot loops
+ * of all three during these, as it would in a long-lived evaluation JVM; a single warm-up timed the CRR's Cholesky
+ * half-interpreted); the median is reported. Nothing is slowed down or
  * sped up for the comparison: each method runs as it would in an evaluation.
  *
  * @param crrDenseSeconds median seconds of dense instance dR
@@ -62,7 +64,21 @@ public record CostTiming(double crrDenseSeconds, double crrTopKSeconds, double k
     public static CostTiming measure(INDArray train, int[] trainLabels, INDArray test, int[] testLabels,
                                      int numClasses, int probeEpochs, int topK, int repeats, long seed,
                                      boolean dense, int crrSubset) {
+        return measure(train, trainLabels, test, testLabels, numClasses, probeEpochs, topK, repeats, seed, dense,
+                crrSubset, DEFAULT_WARMUPS);
+    }
+
+    /** Untimed runs of each method before the timed ones. */
+    public static final int DEFAULT_WARMUPS = 3;
+
+    /** As above, with {@code warmups >= 0} untimed runs of each method before the timed ones. */
+    public static CostTiming measure(INDArray train, int[] trainLabels, INDArray test, int[] testLabels,
+                                     int numClasses, int probeEpochs, int topK, int repeats, long seed,
+                                     boolean dense, int crrSubset, int warmups) {
         Objects.requireNonNull(train, "train");
+        if (warmups < 0) {
+            throw new IllegalArgumentException("warmups must be >= 0, got " + warmups);
+        }
         INDArray crrRows = crrSubset <= 0 || crrSubset >= train.rows() ? train
                 : train.getRows(FeatureRates.subset((int) train.rows(), crrSubset, seed));
         if (repeats < 1) {
@@ -75,19 +91,21 @@ public record CostTiming(double crrDenseSeconds, double crrTopKSeconds, double k
         double[] knn = new double[1];
         double[] probe = new double[1];
         crrDense[0] = Double.NaN;
-        double tDense = dense ? time(repeats, () -> crrDense[0] = FeatureRates.instanceRateReduction(cr, crrRows, tau))
+        double tDense = dense ? time(warmups, repeats, () -> crrDense[0] = FeatureRates.instanceRateReduction(cr, crrRows, tau))
                 : Double.NaN;
-        double tTopK = time(repeats, () -> crrTopK[0] = FeatureRates.instanceRateReductionTopK(cr, crrRows, tau, topK));
-        double tKnn = time(repeats, () -> knn[0] = KnnClassifier.majority(5)
+        double tTopK = time(warmups, repeats, () -> crrTopK[0] = FeatureRates.instanceRateReductionTopK(cr, crrRows, tau, topK));
+        double tKnn = time(warmups, repeats, () -> knn[0] = KnnClassifier.majority(5)
                 .evaluate(train, trainLabels, test, testLabels, numClasses).top1());
         LinearProbe lp = LinearProbe.defaults(seed).withEpochs(probeEpochs);
-        double tProbe = time(repeats, () -> probe[0] = lp.evaluate(train, trainLabels, test, testLabels, numClasses)
+        double tProbe = time(warmups, repeats, () -> probe[0] = lp.evaluate(train, trainLabels, test, testLabels, numClasses)
                 .top1());
         return new CostTiming(tDense, tTopK, tKnn, tProbe, crrDense[0], crrTopK[0], knn[0], probe[0]);
     }
 
-    private static double time(int repeats, Runnable r) {
-        r.run();
+    private static double time(int warmups, int repeats, Runnable r) {
+        for (int i = 0; i < warmups; i++) {
+            r.run();
+        }
         double[] t = new double[repeats];
         for (int i = 0; i < repeats; i++) {
             long t0 = System.nanoTime();

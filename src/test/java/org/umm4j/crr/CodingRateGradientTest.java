@@ -136,4 +136,21 @@ class CodingRateGradientTest {
         CrrTestSupport.assertRel(full.rate(z), gram.rate(z), 1e-12, "R Gram form");
         assertTrue(CrrTestSupport.relMatrixError(full.rateGradient(z), gram.rateGradient(z)) < 1e-12);
     }
+
+    @Test
+    void sharedGramOfSmallClassesEqualsPairwiseDots() {
+        // the top-k instance membership: many small classes whose Gram blocks come from one Z Z^T GEMM
+        for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+            INDArray z = CrrTestSupport.gaussian(41, 60, 16, type);
+            SparseMembership top = Memberships.instanceTopK(z.castTo(DataType.DOUBLE), 0.5, 5);
+            CodingRate pairwise = new CodingRate(0.5, CodingRate.Form.AUTO, 64L << 20, 16L << 20, CodingRate.SharedGram.NEVER);
+            CodingRate shared = new CodingRate(0.5, CodingRate.Form.AUTO, 64L << 20, 16L << 20, CodingRate.SharedGram.ALWAYS);
+            double tol = type == DataType.DOUBLE ? 1e-12 : 1e-5;
+            CrrTestSupport.assertRel(pairwise.classRate(z, top), shared.classRate(z, top), tol, type + " Rc");
+            CrrTestSupport.assertRel(pairwise.rateReduction(z, top), CodingRate.withDefaults().rateReduction(z, top), tol,
+                    type + " dR, default (auto) choice");
+            assertTrue(CrrTestSupport.relMatrixError(pairwise.classRateGradient(z, top), shared.classRateGradient(z, top))
+                    < tol, type + " gradient");
+        }
+    }
 }
