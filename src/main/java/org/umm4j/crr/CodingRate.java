@@ -45,9 +45,11 @@ import java.util.stream.IntStream;
  * ND4J's GEMM in blocks that bound memory. The factorisations run in parallel over classes.
  *
  * <p>Data types: DOUBLE and FLOAT inputs are accepted. The dominant cost, the {@code d x d} Gram products
- * of classes with large support ({@code O(s d^2)} each), runs in the input's data type through ND4J's GEMM.
- * Everything that is cheap next to it runs in double whatever the input: the {@code s x s} Gram blocks of
- * small supports, every Cholesky factorisation, the log-determinant sums and the triangular solves. FLOAT
+ * of classes with large support ({@code O(s d^2)} each), runs in the input's data type through ND4J's GEMM; so
+ * does {@code Z Z^T} when many small classes share it (the top-k instance membership: their {@code s x s} Gram
+ * blocks are then read off it instead of computed pair by pair, for {@code m} up to 2,896). Everything else runs
+ * in double whatever the input: the {@code s x s} Gram blocks of a few small supports, every Cholesky
+ * factorisation, the log-determinant sums and the triangular solves. FLOAT
  * results are therefore accurate to float's rounding of the Gram entries (about 1e-6 relative; tested to
  * 1e-4 against the float64 fixture). Gradient and membership-gradient results have the input's data type.
  *
