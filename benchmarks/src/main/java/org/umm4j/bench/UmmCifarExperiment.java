@@ -73,9 +73,12 @@ public final class UmmCifarExperiment {
         int[] yTest = labels(test);
         long t0 = System.nanoTime();
         Path pre = out.resolve("pretrain");
-        SslMethod simclr = Methods.create(MethodConfig.of("simclr", rc, 1000, 1).withHeadScale(1.0 / 16));
+        // -Dumm4j.method=byol runs the same experiment for BYOL (its recipe, EMA target kept in the checkpoints)
+        String methodName = System.getProperty("umm4j.method", "simclr");
+        org.umm4j.data.augment.Recipe recipe = methodName.equals("byol") ? Recipes.byolCifar() : Recipes.simclrCifar();
+        SslMethod simclr = Methods.create(MethodConfig.of(methodName, rc, 1000, 1).withHeadScale(1.0 / 16));
         if (Checkpoint.latest(pre).isEmpty()) {
-            Pretrainer.builder().setDataset(train).setRecipe(Recipes.simclrCifar()).setMethod(simclr)
+            Pretrainer.builder().setDataset(train).setRecipe(recipe).setMethod(simclr)
                 .setOptimizer(OptimizerConfig.adam(1e-3)).setEpochs(preEpochs).setBatchSize(batch).setOut(pre).optSeed(1)
                 .optEpochListener((g, e) -> Map.of("knn", knn(g, xTrain, yTrain, xTest, yTest)), List.of("knn"))
                 .build().run(false);
@@ -102,7 +105,7 @@ public final class UmmCifarExperiment {
                 boolean control = v.getKey().startsWith("control");
                 Path o = out.resolve("s" + seed + "-" + v.getKey().replaceAll("[^A-Za-z0-9]+", "_"));
                 ComputationGraph g = UmmFineTuner.builder().setSource(src).setDataset(train)
-                        .setRecipe(Recipes.simclrCifar()).setMethod(Methods.create(MethodConfig.of("simclr", rc, 1000, 1)
+                        .setRecipe(recipe).setMethod(Methods.create(MethodConfig.of(methodName, rc, 1000, 1)
                                 .withHeadScale(1.0 / 16))).setOut(o).setEpochs(ummEpochs).setBatchSize(batch)
                         .optUmm(v.getValue()).optLr(lr).optSeed(seed).optTap(Taps.EARLY_DEFAULT)
                         .optMode(control ? UmmFineTuner.Mode.SSL_LAST : UmmFineTuner.Mode.UMM).build().run(false).graph();
