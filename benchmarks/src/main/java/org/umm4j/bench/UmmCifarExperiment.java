@@ -77,11 +77,12 @@ public final class UmmCifarExperiment {
         String methodName = System.getProperty("umm4j.method", "simclr");
         org.umm4j.data.augment.Recipe recipe = methodName.equals("byol") ? Recipes.byolCifar() : Recipes.simclrCifar();
         SslMethod simclr = Methods.create(MethodConfig.of(methodName, rc, 1000, 1).withHeadScale(1.0 / 16));
-        if (Checkpoint.latest(pre).isEmpty()) {
+        java.util.Optional<Checkpoint> done = Checkpoint.latest(pre);
+        if (done.isEmpty() || done.get().epoch() + 1 < preEpochs) { // a shorter earlier pretraining is extended
             Pretrainer.builder().setDataset(train).setRecipe(recipe).setMethod(simclr)
                 .setOptimizer(OptimizerConfig.adam(1e-3)).setEpochs(preEpochs).setBatchSize(batch).setOut(pre).optSeed(1)
                 .optEpochListener((g, e) -> Map.of("knn", knn(g, xTrain, yTrain, xTest, yTest)), List.of("knn"))
-                .build().run(false);
+                .build().run(done.isPresent());
         }
         System.out.printf(Locale.ROOT, "pretraining: %d epochs in %.0f s; per-epoch last-layer 5-NN in %s%n", preEpochs,
                 (System.nanoTime() - t0) / 1e9, pre.resolve("metrics.csv"));
