@@ -65,17 +65,20 @@ public final class ExternalGradients {
 
     /**
      * One optimiser step {@code theta <- theta - update(g)} with the graph's stored updater (SGD, Adam, ...),
-     * its state kept in {@code graph.getUpdater()}.
+     * its state kept in {@code graph.getUpdater()}. {@code g} is applied as it is: it must be the gradient of the
+     * loss being minimised (umm4j's objectives return that of a batch-mean loss). DL4J's updater would divide it by a
+     * batch size when the graph's {@code miniBatch} option is on (the default, meant for its own summed per-example
+     * gradients); the step passes 1 so that nothing is divided twice (it was passed 2N once, which made SGD steps
+     * 2N times too small).
      *
      * @param gradient  the result of {@link #backward} on the same graph
      * @param iteration iteration counter (for schedules and Adam's bias correction), from 0
      * @param epoch     epoch counter, from 0
-     * @param batchSize batch size (DL4J's updaters use it only for minibatch-averaging options)
      */
-    public static void applyUpdater(ComputationGraph graph, Gradient gradient, int iteration, int epoch, int batchSize) {
+    public static void applyUpdater(ComputationGraph graph, Gradient gradient, int iteration, int epoch) {
         Objects.requireNonNull(graph, "graph");
         Objects.requireNonNull(gradient, "gradient");
-        graph.getUpdater().update(gradient, iteration, epoch, batchSize,
+        graph.getUpdater().update(gradient, iteration, epoch, 1,
                 org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
         INDArray params = graph.params();
         params.subi(graph.getFlattenedGradients().reshape(params.shape()));

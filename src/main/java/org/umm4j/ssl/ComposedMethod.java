@@ -269,7 +269,7 @@ final class ComposedMethod implements SslMethod {
             return swavStep(online, views, iteration, epoch, n);
         }
         LossAndGradients lg = lossAndBackprop(online, views, iteration, n);
-        ExternalGradients.applyUpdater(online, lastGradient, (int) iteration, epoch, 2 * n);
+        ExternalGradients.applyUpdater(online, lastGradient, (int) iteration, epoch);
         if (targets == Methods.Targets.EMA) {
             ema(online, target, tauSchedule.tau(iteration));
         } else if (targets == Methods.Targets.QUEUE) {
@@ -370,7 +370,7 @@ final class ComposedMethod implements SslMethod {
     private StepOutput swavStep(ComputationGraph online, List<INDArray> views, long iteration, int epoch, int n) {
         normalizeColumns(prototypes);
         LossAndGradients lg = swavLossAndBackprop(online, views, n);
-        ExternalGradients.applyUpdater(online, lastGradient, (int) iteration, epoch, views.size() * n);
+        ExternalGradients.applyUpdater(online, lastGradient, (int) iteration, epoch);
         if (epoch >= SWAV_FREEZE_EPOCHS) {
             stepPrototypes(online, lg.parameterGradient(PROTOTYPES), iteration, epoch);
         }

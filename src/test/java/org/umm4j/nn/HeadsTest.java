@@ -132,4 +132,20 @@ class HeadsTest {
         assertTrue(grad.getGradientFor("stem_conv_W").norm2Number().doubleValue() > 0);
         assertThrows(IllegalArgumentException.class, () -> ExternalGradients.backward(g, dz.getRows(0, 1)));
     }
+
+    @Test
+    void applyUpdaterTakesTheGradientAsItIs() {
+        // SGD(lr): the step must be lr * g exactly; DL4J's miniBatch option would divide g by a batch size
+        MlpHeadConfig head = MlpHeadConfig.builder().setName("projector").setInputSize(12).optHiddenSizes(6)
+                .setOutputSize(5).build();
+        ComputationGraph g = Heads.build(head, 3, DataType.DOUBLE, new org.nd4j.linalg.learning.config.Sgd(0.1));
+        INDArray x = NnTestSupport.random(41, DataType.DOUBLE, 8, 12);
+        ExternalGradients.forward(g, x);
+        Gradient grad = ExternalGradients.backward(g, NnTestSupport.random(42, DataType.DOUBLE, 8, 5));
+        INDArray gw = grad.getGradientFor("projector_W").dup();
+        INDArray before = g.getParam("projector_W").dup();
+        ExternalGradients.applyUpdater(g, grad, 0, 0);
+        INDArray step = before.sub(g.getParam("projector_W"));
+        assertEquals(0, step.sub(gw.mul(0.1)).amaxNumber().doubleValue(), 1e-12, "step = lr * gradient");
+    }
 }

@@ -81,7 +81,7 @@ class SplitBackboneTest {
             }
             lastLoss = loss;
             org.deeplearning4j.nn.gradient.Gradient g = ExternalGradients.backward(fl, diff);
-            ExternalGradients.applyUpdater(fl, g, it, 0, 4);
+            ExternalGradients.applyUpdater(fl, g, it, 0);
         }
         assertTrue(lastLoss < 0.9 * first, "loss should fall: " + first + " -> " + lastLoss);
         s.writeBack();
