@@ -44,8 +44,9 @@ for line in open(sys.argv[1]):
     if line.startswith("RESULT "):
         kv = dict(t.split("=", 1) for t in line.split()[1:])
         rows[(kv["method"], int(kv["base_width"]), kv["impl"])] = kv
-print("\n| base width | what | umm4j img/s | PyTorch img/s | umm4j/PyTorch | umm4j RSS MB | PyTorch RSS MB | params (both) |")
-print("|---:|---|---:|---:|---:|---:|---:|---|")
+print("\n| base width | what | umm4j img/s | PyTorch img/s | umm4j/PyTorch | CPU s/step umm4j | PyTorch | CPU ratio "
+      "PyTorch/umm4j | umm4j RSS MB | PyTorch RSS MB | params (both) |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 for (m, w, impl), u in sorted(rows.items(), key=lambda r: (r[0][1], r[0][0])):
     if impl != "umm4j":
         continue
@@ -53,6 +54,7 @@ for (m, w, impl), u in sorted(rows.items(), key=lambda r: (r[0][1], r[0][0])):
     if t is None:
         continue
     same = u["params"] if u["params"] == t["params"] else "%s vs %s" % (u["params"], t["params"])
-    print("| %d | %s | %.1f | %.1f | %.2fx | %s | %s | %s |" % (w, m, float(u["img_s"]), float(t["img_s"]),
-          float(u["img_s"]) / float(t["img_s"]), u["rss_peak_mb"], t["rss_peak_mb"], same))
+    print("| %d | %s | %.1f | %.1f | %.2fx | %.2f | %.2f | %.2fx | %s | %s | %s |" % (
+        w, m, float(u["img_s"]), float(t["img_s"]), float(u["img_s"]) / float(t["img_s"]), float(u["cpu_s"]),
+        float(t["cpu_s"]), float(t["cpu_s"]) / float(u["cpu_s"]), u["rss_peak_mb"], t["rss_peak_mb"], same))
 PYEOF

@@ -48,6 +48,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       updater) with each phase timed by {@link System#nanoTime}; its total is comparable with the {@code simclr}
  *       row (same work, no hidden extra).</li>
  * </ul>
+ * Each row reports the median wall time and the median process CPU time per step (all threads; on a shared
+ * machine CPU time is less sensitive to other tenants than wall time, though OpenMP spin-waiting inflates it).
  * For every row the benchmark samples, every 20 ms, the heap in use ({@link MemoryMXBean}), the off-heap bytes
  * JavaCPP tracks ({@link Pointer#totalBytes()}: stays near 0, because libnd4j allocates array buffers itself), the
  * bytes ND4J's memory manager reports allocated ({@code Nd4j.getMemoryManager().allocatedMemory(0)}) and the
@@ -109,8 +111,8 @@ public final class SslStepBenchmark {
                 + "%d warm-up + %d timed steps, %s lr %g, OMP_NUM_THREADS=%s, cores %d, oneDNN helpers %s%n", width,
                 Math.round(64 * width), headScale, batch, warmup, steps, optimizer, lr, System.getenv("OMP_NUM_THREADS"),
                 Runtime.getRuntime().availableProcessors(), Umm4jBackend.fastPathEnabled() ? "on" : "off");
-        System.out.printf(Locale.ROOT, "%-14s %6s %10s %10s %9s %9s %9s %9s %12s%n", "method", "views", "median s",
-                "img/s", "heap MB", "jcpp MB", "nd4j MB", "rss MB", "params");
+        System.out.printf(Locale.ROOT, "%-14s %6s %10s %10s %8s %9s %9s %9s %9s %12s%n", "method", "views",
+                "median s", "img/s", "cpu s", "heap MB", "jcpp MB", "nd4j MB", "rss MB", "params");
         for (String name : methods) {
             ResNetConfig rc = ResNetConfig.builder().setDepth(18).setStem(Stem.CIFAR).setInput(3, 32, 32)
                     .optWidthMultiplier(width).optSeed(1).build();
@@ -126,8 +128,8 @@ public final class SslStepBenchmark {
             } finally {
                 mem.stop();
             }
-            System.out.printf(Locale.ROOT, "%-14s %6d %10.3f %10.1f %9.0f %9.0f %9.0f %9.0f %12d  %s%n", name,
-                    row.views, row.median, batch / row.median, mem.heapPeak / 1e6, mem.offHeapPeak / 1e6,
+            System.out.printf(Locale.ROOT, "%-14s %6d %10.3f %10.1f %8.2f %9.0f %9.0f %9.0f %9.0f %12d  %s%n",
+                    name, row.views, row.median, batch / row.median, row.cpuMedian, mem.heapPeak / 1e6, mem.offHeapPeak / 1e6,
                     mem.nd4jPeak / 1e6, mem.rssPeak / 1e6, row.params, row.heads);
             if (!row.phases.isEmpty()) {
                 double sum = row.phases.values().stream().mapToDouble(Double::doubleValue).sum();
@@ -135,14 +137,23 @@ public final class SslStepBenchmark {
                         100 * v / sum));
             }
             System.out.printf(Locale.ROOT, "RESULT impl=umm4j method=%s base_width=%d head_scale=%s batch=%d "
-                    + "median_s=%.4f img_s=%.2f heap_peak_mb=%.0f javacpp_peak_mb=%.0f nd4j_peak_mb=%.0f rss_peak_mb=%.0f "
-                    + "params=%d%n", name, Math.round(64 * width), headScale, batch, row.median, batch / row.median,
+                    + "median_s=%.4f img_s=%.2f cpu_s=%.3f heap_peak_mb=%.0f javacpp_peak_mb=%.0f nd4j_peak_mb=%.0f rss_peak_mb=%.0f "
+                    + "params=%d%n", name, Math.round(64 * width), headScale, batch, row.median, batch / row.median, row.cpuMedian,
                     mem.heapPeak / 1e6, mem.offHeapPeak / 1e6, mem.nd4jPeak / 1e6, mem.rssPeak / 1e6, row.params);
         }
     }
 
     /** One benchmark row: median seconds per step, parameter count and head shapes, optional phase medians. */
-    private record Row(int views, double median, long params, String heads, Map<String, Double> phases) {
+    private record Row(int views, double median, double cpuMedian, long params, String heads,
+                       Map<String, Double> phases) {
+    }
+
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    /** CPU seconds of the whole process (all threads, OpenMP workers included) */
+    private static double cpu() {
+        return OS.getProcessCpuTime() / 1e9;
     }
 
     private static Row sslStep(String name, ResNetConfig rc, double headScale, OptimizerConfig opt, int batch, int warmup,
@@ -152,15 +163,18 @@ public final class SslStepBenchmark {
         m.attach(g);
         List<INDArray> views = randomViews(batch, name.equals("swav") ? local : 0);
         double[] t = new double[steps];
+        double[] c = new double[steps];
         for (int i = 0; i < warmup + steps; i++) {
             long t0 = System.nanoTime();
+            double c0 = cpu();
             // epoch 1: SwAV's prototypes are trained (frozen in epoch 0)
             m.step(g, views, i, 1);
             if (i >= warmup) {
                 t[i - warmup] = (System.nanoTime() - t0) / 1e9;
+                c[i - warmup] = cpu() - c0;
             }
         }
-        return new Row(views.size(), median(t), g.numParams(), headShapes(g), Map.of());
+        return new Row(views.size(), median(t), median(c), g.numParams(), headShapes(g), Map.of());
     }
 
     /** Inference-mode forward of the backbone alone (no heads) to its pooled features. */
@@ -169,19 +183,22 @@ public final class SslStepBenchmark {
         Nd4j.getRandom().setSeed(7);
         INDArray x = Nd4j.randn(DataType.FLOAT, batch, 3, 32, 32);
         double[] t = new double[steps];
+        double[] c = new double[steps];
         double checksum = 0;
         for (int i = 0; i < warmup + steps; i++) {
             long t0 = System.nanoTime();
+            double c0 = cpu();
             INDArray f = b.output(x);
             checksum += f.sumNumber().doubleValue();
             if (i >= warmup) {
                 t[i - warmup] = (System.nanoTime() - t0) / 1e9;
+                c[i - warmup] = cpu() - c0;
             }
         }
         if (!Double.isFinite(checksum)) {
             throw new IllegalStateException("non-finite features");
         }
-        return new Row(1, median(t), b.graph().numParams(), "features " + rc.featureSize(), Map.of());
+        return new Row(1, median(t), median(c), b.graph().numParams(), "features " + rc.featureSize(), Map.of());
     }
 
     /**
@@ -227,7 +244,7 @@ public final class SslStepBenchmark {
         for (int p = 0; p < names.length; p++) {
             phases.put(names[p], median(t[p]));
         }
-        return new Row(2, median(total), g.numParams(), headShapes(g), phases);
+        return new Row(2, median(total), Double.NaN, g.numParams(), headShapes(g), phases);
     }
 
     private static List<INDArray> randomViews(int batch, int local) {
