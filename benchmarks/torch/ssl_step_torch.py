@@ -21,7 +21,7 @@ Inputs are random normal 3x32x32 views (no augmentation, as in the Java benchmar
 and a `RESULT impl=torch ...` line (median seconds per step, img/s = batch / median, peak RSS, parameter count with
 BN running statistics, which is what DL4J's numParams counts).
 
-Usage: /usr/bin/python3 ssl_step_torch.py --method simclr|byol|forward --base-width 16 [--head-scale 0.25]
+Usage: /usr/bin/python3 ssl_step_torch.py --method simclr|byol|forward|simclr-phases --base-width 16 [--head-scale 0.25]
        [--batch 128] [--steps 3] [--warmup 1] [--threads 2] [--optimizer adam|sgd] [--lr 1e-3]
 """
 import argparse
@@ -105,7 +105,7 @@ def count(modules):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--method", required=True, choices=["simclr", "byol", "forward"])
+    ap.add_argument("--method", required=True, choices=["simclr", "byol", "forward", "simclr-phases"])
     ap.add_argument("--base-width", type=int, required=True)
     ap.add_argument("--head-scale", type=float, default=None)
     ap.add_argument("--batch", type=int, default=128)
@@ -127,7 +127,31 @@ def main():
     v2 = torch.randn(n, 3, 32, 32, generator=gen)
     x = torch.cat([v1, v2])
 
-    if a.method == "forward":
+    phases = None
+    if a.method == "simclr-phases":
+        # the SimCLR step with each phase timed, as the Java benchmark's simclr-phases row
+        proj = mlp(feat, scaled(2048, s), scaled(128, s))
+        online = nn.Sequential(backbone, proj)
+        heads_desc = "projector %d-%d-%d" % (feat, scaled(2048, s), scaled(128, s))
+        params = count([online])
+        online.train()
+        opt = torch.optim.Adam(online.parameters(), lr=a.lr)
+        phases = {k: [] for k in ("forward (train)", "loss", "backward", "updater")}
+
+        def step():
+            t = [time.perf_counter()]
+            opt.zero_grad(set_to_none=True)
+            z = online(x)
+            t.append(time.perf_counter())
+            loss = nt_xent(z, n)
+            t.append(time.perf_counter())
+            loss.backward()
+            t.append(time.perf_counter())
+            opt.step()
+            t.append(time.perf_counter())
+            for k, (t0, t1) in zip(phases, zip(t, t[1:])):
+                phases[k].append(t1 - t0)
+    elif a.method == "forward":
         backbone.eval()
         params = count([backbone])
 
@@ -185,6 +209,11 @@ def main():
     # upper median for an even count, as the Java benchmark (sorted[len / 2])
     med = sorted(times)[len(times) // 2]
     cpu = sorted(cpus)[len(cpus) // 2]
+    if phases:
+        total = sum(sorted(v[a.warmup:])[len(v[a.warmup:]) // 2] for v in phases.values())
+        for k, v in phases.items():
+            m = sorted(v[a.warmup:])[len(v[a.warmup:]) // 2]
+            print("    phase %-22s %8.3f s %5.1f %%" % (k, m, 100 * m / total))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
     print("torch %s %s, threads %d, %s base %d head scale %g batch %d: median %.3f s, %.1f img/s, cpu %.2f s, peak rss %.0f MB, "
           "params %d (%s)" % (torch.__version__, a.method, torch.get_num_threads(), a.optimizer, a.base_width, s, n,

@@ -59,7 +59,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Usage: {@code java -cp target/benchmarks.jar org.umm4j.bench.SslStepBenchmark [--methods simclr,byol,forward,...]
  * [--batch 128] [--width 0.25 | --base-width 16] [--full-width] [--head-scale 0.0625] [--steps 3] [--warmup 1]
- * [--local 2] [--optimizer adam|sgd] [--lr 1e-3]}. {@code --full-width} is width 1 with the papers' heads;
+ * [--local 2] [--optimizer adam|sgd] [--lr 1e-3] [--gc]}; {@code --gc} calls {@link System#gc()} after every step
+ * (inside the timed interval), which releases the step's off-heap arrays at once. {@code --full-width} is width 1 with the papers' heads;
  * {@code --base-width C} sets the stem/stage-1 channel count C (width multiplier C/64) and, unless
  * {@code --head-scale} is given, heads scaled by the same C/64 (the configuration {@code torch/ssl_step_torch.py}
  * mirrors).
@@ -77,6 +78,7 @@ public final class SslStepBenchmark {
         int warmup = 1;
         int local = 2;
         String optimizer = "adam";
+        boolean gc = false;
         double lr = 1e-3;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -94,6 +96,7 @@ public final class SslStepBenchmark {
                 case "--local" -> local = Integer.parseInt(args[++i]);
                 case "--optimizer" -> optimizer = args[++i];
                 case "--lr" -> lr = Double.parseDouble(args[++i]);
+                case "--gc" -> gc = true;
                 default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; see the class Javadoc");
             }
         }
@@ -123,7 +126,7 @@ public final class SslStepBenchmark {
                 row = switch (name) {
                     case "forward" -> forward(rc, batch, warmup, steps);
                     case "simclr-phases" -> simclrPhases(rc, headScale, opt, batch, warmup, steps);
-                    default -> sslStep(name, rc, headScale, opt, batch, warmup, steps, local);
+                    default -> sslStep(name, rc, headScale, opt, batch, warmup, steps, local, gc);
                 };
             } finally {
                 mem.stop();
@@ -157,7 +160,7 @@ public final class SslStepBenchmark {
     }
 
     private static Row sslStep(String name, ResNetConfig rc, double headScale, OptimizerConfig opt, int batch, int warmup,
-                               int steps, int local) {
+                               int steps, int local, boolean gc) {
         SslMethod m = Methods.create(MethodConfig.of(name, rc, 1000, 1).withHeadScale(headScale).withQueueSize(4096));
         ComputationGraph g = opt.applyTo(m.createOnlineGraph());
         m.attach(g);
@@ -169,6 +172,10 @@ public final class SslStepBenchmark {
             double c0 = cpu();
             // epoch 1: SwAV's prototypes are trained (frozen in epoch 0)
             m.step(g, views, i, 1);
+            if (gc) {
+                // timed: frees the step's off-heap buffers now instead of at the next (rare) young GC
+                System.gc();
+            }
             if (i >= warmup) {
                 t[i - warmup] = (System.nanoTime() - t0) / 1e9;
                 c[i - warmup] = cpu() - c0;
