@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.umm4j.backend.Umm4jBackend;
 
 import java.util.Arrays;
 import java.util.Map;
@@ -41,6 +42,7 @@ public final class ExternalGradients {
                     + graph.getNumInputArrays() + " and " + graph.getNumOutputArrays());
         }
         graph.getConfiguration().setTrainingWorkspaceMode(WorkspaceMode.NONE);
+        Umm4jBackend.useFastBatchNorm(graph);
         Map<String, INDArray> acts = graph.feedForward(new INDArray[]{input}, true, false);
         return acts.get(graph.getConfiguration().getNetworkOutputs().get(0));
     }

@@ -18,6 +18,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.umm4j.backend.Umm4jBackend;
 import org.umm4j.nn.Backbone;
 import org.umm4j.nn.ExternalGradients;
 import org.umm4j.nn.Heads;
@@ -292,6 +293,7 @@ final class ComposedMethod implements SslMethod {
      */
     LossAndGradients lossAndBackprop(ComputationGraph online, List<INDArray> views, long iteration, int n) {
         online.getConfiguration().setTrainingWorkspaceMode(WorkspaceMode.NONE);
+        Umm4jBackend.useFastBatchNorm(online);
         INDArray x = Nd4j.concat(0, views.get(0), views.get(1));
         Map<String, INDArray> acts = online.feedForward(new INDArray[]{x}, true, false);
         List<String> outNames = online.getConfiguration().getNetworkOutputs();
@@ -380,6 +382,7 @@ final class ComposedMethod implements SslMethod {
     /** The SwAV loss; leaves the parameter gradient summed over the size groups in the graph's flattened gradient. */
     LossAndGradients swavLossAndBackprop(ComputationGraph online, List<INDArray> views, int n) {
         online.getConfiguration().setTrainingWorkspaceMode(WorkspaceMode.NONE);
+        Umm4jBackend.useFastBatchNorm(online);
         // views of equal spatial size form one group, in order of first appearance
         Map<String, List<Integer>> groups = new LinkedHashMap<>();
         for (int v = 0; v < views.size(); v++) {
@@ -456,6 +459,7 @@ final class ComposedMethod implements SslMethod {
     /** The target's output in training mode (batch statistics); feedForward, since outputSingle(train) breaks on fixed-affine BN. */
     private INDArray targetOutput(INDArray x) {
         target.getConfiguration().setTrainingWorkspaceMode(WorkspaceMode.NONE);
+        Umm4jBackend.useFastBatchNorm(target);
         return target.feedForward(new INDArray[]{x}, true, true)
                 .get(target.getConfiguration().getNetworkOutputs().get(0)).detach();
     }

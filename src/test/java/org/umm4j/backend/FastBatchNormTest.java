@@ -1,0 +1,163 @@
+package org.umm4j.backend;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.umm4j.nn.Backbone;
+import org.umm4j.nn.ResNetConfig;
+import org.umm4j.nn.Stem;
+import org.umm4j.ssl.MethodConfig;
+import org.umm4j.ssl.Methods;
+import org.umm4j.ssl.SslMethod;
+import org.umm4j.train.OptimizerConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@link Umm4jBackend#useFastBatchNorm}: the moments-based BatchNorm helper must give the same forward activations,
+ * running statistics, parameter gradients and SSL loss curves as DL4J's own oneDNN helper.
+ */
+class FastBatchNormTest {
+
+    private static ResNetConfig tiny() {
+        return ResNetConfig.builder().setDepth(18).setStem(Stem.CIFAR).setInput(3, 16, 16).optWidthMultiplier(0.125)
+                .optSeed(5).build();
+    }
+
+    private static INDArray input(long seed, long... shape) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int n = 1;
+        for (long s : shape) {
+            n *= (int) s;
+        }
+        double[] d = new double[n];
+        for (int i = 0; i < n; i++) {
+            d[i] = 1.5 * r.nextGaussian() + 0.3;
+        }
+        return Nd4j.create(d, shape, 'c').castTo(DataType.FLOAT);
+    }
+
+    private static double relDiff(INDArray a, INDArray b) {
+        return a.sub(b).norm2Number().doubleValue() / Math.max(1e-30, b.norm2Number().doubleValue());
+    }
+
+    private static int batchNormLayers(ComputationGraph g) {
+        int n = 0;
+        for (Layer l : g.getLayers()) {
+            if (l instanceof BatchNormalization) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void sameActivationsGradientsAndRunningStatisticsAsDl4jHelper() {
+        assumeTrue(Umm4jBackend.init(), "oneDNN fast path not available");
+        ComputationGraph ref = Backbone.create(tiny()).graph();
+        ComputationGraph fast = Backbone.create(tiny()).graph();
+        assertEquals(0, relDiff(fast.params(), ref.params()), "same seed, same initial parameters");
+        int replaced = Umm4jBackend.useFastBatchNorm(fast);
+        assertEquals(batchNormLayers(fast), replaced, "every oneDNN BatchNorm helper is replaced");
+        assertTrue(replaced >= 20, "ResNet-18 has 20 BatchNorm layers, replaced " + replaced);
+        assertEquals(0, Umm4jBackend.useFastBatchNorm(fast), "idempotent");
+
+        INDArray x = input(11, 8, 3, 16, 16);
+        for (int pass = 0; pass < 2; pass++) {
+            Map<String, INDArray> a = forward(ref, x);
+            Map<String, INDArray> b = forward(fast, x);
+            for (Map.Entry<String, INDArray> e : a.entrySet()) {
+                assertTrue(relDiff(b.get(e.getKey()), e.getValue()) < 1e-5,
+                        e.getKey() + " differs by " + relDiff(b.get(e.getKey()), e.getValue()));
+            }
+            INDArray dLdz = input(12 + pass, 8, 64);
+            Map<String, INDArray> ga = ref.backpropGradient(dLdz).gradientForVariable();
+            Map<String, INDArray> gb = fast.backpropGradient(dLdz).gradientForVariable();
+            double g = relDiff(fast.getFlattenedGradients(), ref.getFlattenedGradients());
+            assertTrue(g < 1e-4, "parameter gradients differ by " + g);
+            // DL4J turns the batch statistics (the helper's caches) into the running-average updates of
+            // mean and var, which travel as "gradients": they must match and be non-trivial
+            for (String k : List.of("stem_bn_mean", "stem_bn_log10stdev", "s3b1_bn2_mean", "s4b2_bn2_log10stdev")) {
+                assertTrue(gb.get(k).norm2Number().doubleValue() > 1e-4, k + " update is zero");
+                assertTrue(relDiff(gb.get(k), ga.get(k)) < 1e-5, k + " differs by " + relDiff(gb.get(k), ga.get(k)));
+            }
+        }
+    }
+
+    private static Map<String, INDArray> forward(ComputationGraph g, INDArray x) {
+        g.getConfiguration().setTrainingWorkspaceMode(WorkspaceMode.NONE);
+        return g.feedForward(new INDArray[]{x}, true, false);
+    }
+
+    @Test
+    void switchOffLeavesDl4jHelpers() {
+        assumeTrue(Umm4jBackend.init(), "oneDNN fast path not available");
+        String old = System.getProperty(Umm4jBackend.FAST_BATCH_NORM_PROPERTY);
+        try {
+            System.setProperty(Umm4jBackend.FAST_BATCH_NORM_PROPERTY, "false");
+            assertEquals(0, Umm4jBackend.useFastBatchNorm(Backbone.create(tiny()).graph()));
+        } finally {
+            restore(old);
+        }
+        assertEquals(0, Umm4jBackend.useFastBatchNorm(null));
+    }
+
+    @Test
+    void simclrAndByolLossCurvesUnchanged() {
+        assumeTrue(Umm4jBackend.init(), "oneDNN fast path not available");
+        for (String method : List.of("simclr", "byol")) {
+            List<Double> before = losses(method, false);
+            List<Double> after = losses(method, true);
+            for (int i = 0; i < before.size(); i++) {
+                assertEquals(before.get(i), after.get(i), 1e-5 * Math.abs(before.get(i)),
+                        method + " step " + i + ": " + before + " vs " + after);
+            }
+            assertNotEquals(before.get(0), before.get(before.size() - 1), method + " trained");
+        }
+    }
+
+    /** Fixed-seed losses of 4 steps of a tiny network on fixed random views, fast BatchNorm on or off. */
+    private static List<Double> losses(String method, boolean fastBatchNorm) {
+        String old = System.getProperty(Umm4jBackend.FAST_BATCH_NORM_PROPERTY);
+        try {
+            System.setProperty(Umm4jBackend.FAST_BATCH_NORM_PROPERTY, Boolean.toString(fastBatchNorm));
+            SslMethod m = Methods.create(MethodConfig.of(method, tiny(), 100, 3).withHeadScale(1.0 / 32));
+            ComputationGraph g = OptimizerConfig.adam(1e-2).applyTo(m.createOnlineGraph());
+            m.attach(g);
+            List<INDArray> views = List.of(input(21, 8, 3, 16, 16), input(22, 8, 3, 16, 16));
+            List<Double> out = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                out.add(m.step(g, views, i, 0).loss());
+            }
+            Class<?> expected = fastBatchNorm ? MomentsBatchNormHelper.class
+                    : org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper.class;
+            for (Layer l : g.getLayers()) {
+                if (l instanceof BatchNormalization) {
+                    assertSame(expected, l.getHelper().getClass(), l.getConfig().getLayerName());
+                }
+            }
+            return out;
+        } finally {
+            restore(old);
+        }
+    }
+
+    private static void restore(String old) {
+        if (old == null) {
+            System.clearProperty(Umm4jBackend.FAST_BATCH_NORM_PROPERTY);
+        } else {
+            System.setProperty(Umm4jBackend.FAST_BATCH_NORM_PROPERTY, old);
+        }
+    }
+}
