@@ -238,7 +238,7 @@ public final class SslStepBenchmark {
             ts[3] = System.nanoTime();
             Gradient grad = g.backpropGradient(eps);
             ts[4] = System.nanoTime();
-            ExternalGradients.applyUpdater(g, grad, i, 1, 2 * batch);
+            ExternalGradients.applyUpdater(g, grad, i, 1);
             ts[5] = System.nanoTime();
             if (i >= warmup) {
                 for (int p = 0; p < names.length; p++) {
