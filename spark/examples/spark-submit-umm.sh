@@ -4,7 +4,6 @@
 # Build first (from the repository root):
 #   mvn -o -q install -DskipTests && (cd spark && mvn -B -q package -DskipTests dependency:copy-dependencies \
 #       -DincludeScope=runtime -DoutputDirectory=target/lib)
-# Spark itself is "provided": spark-submit supplies it. Every other jar (umm4j, DL4J, ND4J natives) goes in --jars.
 #
 # Usage: examples/spark-submit-umm.sh [MASTER] [SOURCE] [OUT]
 #        e.g. examples/spark-submit.sh local[2] runs/spark-simclr && \
@@ -17,20 +16,7 @@ cd "$(dirname "$0")/.."
 MASTER="${1:-local[2]}"
 SOURCE="${2:-runs/spark-simclr}"
 OUT="${3:-runs/spark-umm}"
-JAR=target/umm4j-spark-0.1.0-SNAPSHOT.jar
-JARS=$(ls target/lib/*.jar | grep -v -E '/(spark-|scala-library|scala-reflect|hadoop-client)' | paste -sd, -)
-
-# Spark on Java 17 reflects into JDK internals: open them on the driver and on every executor.
-OPENS="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED \
---add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED \
---add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED \
---add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED \
---add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
---add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED \
---add-opens=java.base/sun.util.calendar=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false"
-
-# One ND4J thread per Spark task slot: Spark already runs one f_l replica per core.
-export OMP_NUM_THREADS=1
+source examples/spark-env.sh   # JAR, JARS, the Java 17 --add-opens flags (OPENS), OMP_NUM_THREADS=1
 
 # --batch-size is per worker; --local-steps K UMM steps per worker between two averages of f_l and Adam's moments.
 spark-submit \
