@@ -34,7 +34,9 @@ final class Checks {
      * {@code DataBuffer.asDouble()} converts element by element and is an order of magnitude slower.
      */
     static double[] toDoubles(INDArray a) {
-        INDArray c = a.dup('c');
+        // a fresh c-ordered result (a GEMM's) is read in place; views and other layouts are copied first
+        INDArray c = a.ordering() == 'c' && !a.isView() && a.offset() == 0 && a.data().length() == a.length()
+                ? a : a.dup('c');
         if (c.dataType() != DataType.DOUBLE && c.dataType() != DataType.FLOAT) {
             c = c.castTo(DataType.DOUBLE);
         }
@@ -47,6 +49,33 @@ final class Checks {
             c.data().asNio().asFloatBuffer().get(f);
             for (int i = 0; i < n; i++) {
                 r[i] = f[i];
+            }
+        }
+        return r;
+    }
+
+    /**
+     * Row-major doubles of a square matrix that is symmetric up to rounding (a Gram product): a contiguous buffer is
+     * read as is whatever its order, since the transpose of a symmetric matrix is itself; the entries {@code (i, j)}
+     * and {@code (j, i)} may then trade their last-bit rounding, which nothing downstream distinguishes.
+     */
+    static double[] symmetricToDoubles(INDArray g) {
+        if (g.rank() != 2 || g.rows() != g.columns()) {
+            throw new IllegalArgumentException("expected a square matrix, got " + Arrays.toString(g.shape()));
+        }
+        boolean contiguous = !g.isView() && g.offset() == 0 && g.data().length() == g.length()
+                && (g.ordering() == 'c' || g.ordering() == 'f');
+        if (!contiguous || (g.dataType() != DataType.DOUBLE && g.dataType() != DataType.FLOAT)) {
+            return toDoubles(g);
+        }
+        int n = Math.toIntExact(g.length());
+        double[] r = new double[n];
+        if (g.dataType() == DataType.DOUBLE) {
+            g.data().asNio().asDoubleBuffer().get(r);
+        } else {
+            java.nio.FloatBuffer fb = g.data().asNio().asFloatBuffer();
+            for (int i = 0; i < n; i++) {
+                r[i] = fb.get(i);
             }
         }
         return r;

@@ -41,27 +41,12 @@ public final class Cholesky {
                     + " elements for n = " + n + ", got " + a.length);
         }
         int i0 = 0;
-        // four rows at a time: each row j of L is loaded once for four dot products (register blocking)
+        // four rows at a time, two columns per kernel call (each loaded element feeds two or four multiply-adds).
+        // The work sits in short kernel methods called ~n^2/8 times, so the JIT compiles them fully during the first
+        // large factorisation instead of running one long loop nest interpreted until an on-stack replacement.
         for (; i0 + 3 < n; i0 += 4) {
-            final int r0 = i0 * n;
-            final int r1 = r0 + n;
-            final int r2 = r1 + n;
-            final int r3 = r2 + n;
-            for (int j = 0; j < i0; j++) {
-                final int rj = j * n;
-                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                for (int k = 0; k < j; k++) {
-                    double l = a[rj + k];
-                    s0 += a[r0 + k] * l;
-                    s1 += a[r1 + k] * l;
-                    s2 += a[r2 + k] * l;
-                    s3 += a[r3 + k] * l;
-                }
-                double piv = a[rj + j];
-                a[r0 + j] = (a[r0 + j] - s0) / piv;
-                a[r1 + j] = (a[r1 + j] - s1) / piv;
-                a[r2 + j] = (a[r2 + j] - s2) / piv;
-                a[r3 + j] = (a[r3 + j] - s3) / piv;
+            for (int j = 0; j < i0; j += 2) { // i0 is a multiple of 4: the columns come in pairs
+                block4x2(a, n, i0, j);
             }
             for (int i = i0; i < i0 + 4; i++) {
                 rowFrom(a, n, i, i0);
@@ -70,6 +55,50 @@ public final class Cholesky {
         for (int i = i0; i < n; i++) {
             rowFrom(a, n, i, 0);
         }
+    }
+
+    /** Columns {@code j, j+1} ({@code j + 1 < i0}) of rows {@code i0 .. i0+3} of {@code L}. */
+    private static void block4x2(double[] a, int n, int i0, int j) {
+        final int r0 = i0 * n;
+        final int r1 = r0 + n;
+        final int r2 = r1 + n;
+        final int r3 = r2 + n;
+        final int rj = j * n;
+        final int rk = rj + n;
+        double s00 = 0, s10 = 0, s20 = 0, s30 = 0;
+        double s01 = 0, s11 = 0, s21 = 0, s31 = 0;
+        for (int k = 0; k < j; k++) {
+            double lj = a[rj + k];
+            double lk = a[rk + k];
+            double x0 = a[r0 + k];
+            double x1 = a[r1 + k];
+            double x2 = a[r2 + k];
+            double x3 = a[r3 + k];
+            s00 += x0 * lj;
+            s10 += x1 * lj;
+            s20 += x2 * lj;
+            s30 += x3 * lj;
+            s01 += x0 * lk;
+            s11 += x1 * lk;
+            s21 += x2 * lk;
+            s31 += x3 * lk;
+        }
+        double pj = a[rj + j];
+        double l0 = (a[r0 + j] - s00) / pj;
+        double l1 = (a[r1 + j] - s10) / pj;
+        double l2 = (a[r2 + j] - s20) / pj;
+        double l3 = (a[r3 + j] - s30) / pj;
+        a[r0 + j] = l0;
+        a[r1 + j] = l1;
+        a[r2 + j] = l2;
+        a[r3 + j] = l3;
+        // column j+1 also needs the k = j term, with the entries just computed
+        double ljk = a[rk + j];
+        double pk = a[rk + j + 1];
+        a[r0 + j + 1] = (a[r0 + j + 1] - (s01 + l0 * ljk)) / pk;
+        a[r1 + j + 1] = (a[r1 + j + 1] - (s11 + l1 * ljk)) / pk;
+        a[r2 + j + 1] = (a[r2 + j + 1] - (s21 + l2 * ljk)) / pk;
+        a[r3 + j + 1] = (a[r3 + j + 1] - (s31 + l3 * ljk)) / pk;
     }
 
     /** Row {@code i} of {@code L}, columns {@code j0 .. i} (columns before {@code j0} are already done). */

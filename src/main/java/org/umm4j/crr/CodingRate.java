@@ -53,9 +53,10 @@ import java.util.stream.IntStream;
  * results are therefore accurate to float's rounding of the Gram entries (about 1e-6 relative; tested to
  * 1e-4 against the float64 fixture). Gradient and membership-gradient results have the input's data type.
  *
- * <p>Cost, for {@code m = 1000} FLOAT features on 2 cores (benchmarks/README.md): R 30-110 ms; Rc under
- * the top-10 instance membership 15-34 ms; Rc under the dense instance membership (1000 full-support
- * classes) about 1.3 s at {@code d = 128} and tens of seconds at {@code d = 512}.
+ * <p>Cost, for {@code m = 1000} FLOAT features on 2 cores (benchmarks/README.md): R 2 ms at {@code d = 128}, 33 ms at
+ * {@code d = 512}; Rc under the top-10 instance membership 10-18 ms; the whole label-free value in one pass
+ * ({@link #instanceRateReductionTopK}, membership included) 18 ms and 44 ms; Rc under the dense instance membership
+ * (1000 full-support classes) about 1.3 s at {@code d = 128} and tens of seconds at {@code d = 512}.
  */
 public final class CodingRate {
     /** Default distortion, as in MCR^2 and the UMM paper. */
@@ -190,6 +191,60 @@ public final class CodingRate {
         return classRateOf(f, allOnes(f.m)) - classRateOf(f, sp);
     }
 
+    /**
+     * The label-free monitor's value in one pass: {@code dR(N | P_k(N))} where {@code N} is {@code z} with its rows
+     * scaled to unit length and {@code P_k(N)} = {@link Memberships#instanceTopK}{@code (N, tau, k)}. Equal (to the
+     * rounding of the Gram products in {@code z}'s data type) to
+     * {@code rateReduction(N, Memberships.instanceTopK(N, tau, k))}, and cheaper: because the rows have unit norm,
+     * one GEMM {@code N N^T} is both the cosine matrix of the membership and the shared Gram of its small classes,
+     * and {@code R(N)}'s {@code d x d} factorisation runs concurrently with the membership and {@code Rc}.
+     *
+     * @param z   {@code m x d} features, no zero row
+     * @param tau temperature of the instance membership, {@code > 0}
+     * @param k   neighbours per row, {@code 1 <= k <= m - 1}
+     * @return the rate reduction in nats
+     */
+    public double instanceRateReductionTopK(INDArray z, double tau, int k) {
+        Checks.matrix("Z", z);
+        Checks.positive("tau", tau);
+        int m = (int) z.rows();
+        int d = (int) z.columns();
+        if (m < 2) {
+            throw new IllegalArgumentException("Z: expected at least 2 rows for an instance membership, got " + m);
+        }
+        if (k < 1 || k > m - 1) {
+            throw new IllegalArgumentException("k: expected 1 <= k <= m - 1 = " + (m - 1) + ", got " + k);
+        }
+        // normalised and multiplied in ND4J (z's data type); Java only sees the m x m Gram and the d x d one of R
+        double[] norms = Checks.toDoubles(z.norm2(1).reshape(m, 1));
+        for (int i = 0; i < m; i++) {
+            if (!Double.isFinite(norms[i])) {
+                Checks.finiteDoubles("Z", z); // names the first non-finite entry
+                return rateReduction(unitRows(z), Memberships.instanceTopK(z, tau, k)); // finite, norm overflowed
+            }
+            if (!(norms[i] > 0)) {
+                throw new IllegalArgumentException("Z: expected non-zero rows for cosine similarity, row " + i
+                        + " is zero");
+            }
+        }
+        INDArray zn = z.divColumnVector(Checks.create(norms, m, 1, z.dataType()));
+        Feat f = new Feat(zn, Checks.symmetricToDoubles(Nd4j.gemm(zn, zn, false, true)));
+        double[] cos = f.gram();
+        f.fullGram(); // both GEMMs here, one at a time: ND4J's OpenMP threads must not compete with the Java threads
+        java.util.concurrent.CompletableFuture<Double> rate =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> classRateOf(f, allOnes(m)));
+        double rc = classRateOf(f, Memberships.topKFromCosines(cos, m, tau, k));
+        return rate.join() - rc;
+    }
+
+    /** Rows scaled to unit length in double (the path for rows whose norm overflows z's data type). */
+    private static INDArray unitRows(INDArray z) {
+        int m = (int) z.rows();
+        int d = (int) z.columns();
+        double[] n = Memberships.normalise(Checks.toDoubles(z), m, d, new double[m]);
+        return Checks.create(n, m, d, DataType.DOUBLE);
+    }
+
     // ------------------------------------------------------------------------------ gradients
 
     /**
@@ -271,8 +326,9 @@ public final class CodingRate {
             // q_i = z_i^T A^-1 z_i = |L^-1 z_i|^2 for every sample i
             double[] q = new double[m];
             double[] y = new double[d];
+            double[] zv = f.v();
             for (int i = 0; i < m; i++) {
-                System.arraycopy(f.v, i * d, y, 0, d);
+                System.arraycopy(zv, i * d, y, 0, d);
                 Cholesky.forwardInPlace(col.factor, d, y, 0);
                 q[i] = Cholesky.dot(y, 0, 0, d);
             }
@@ -316,7 +372,7 @@ public final class CodingRate {
     /** Validated features: the original array and a row-major double copy. */
     private static final class Feat {
         final INDArray z;
-        final double[] v;
+        private double[] v;
         final int m;
         final int d;
         final DataType type;
@@ -333,15 +389,62 @@ public final class CodingRate {
             this.v = Checks.finiteDoubles("Z", z);
         }
 
+        /**
+         * Features already validated, as a c-ordered array of their data type and (optionally) their {@code Z Z^T};
+         * the double copy is made only if a path needs it.
+         */
+        Feat(INDArray array, double[] gram) {
+            this.z = array;
+            this.array = array;
+            this.gram = gram;
+            this.m = (int) array.rows();
+            this.d = (int) array.columns();
+            this.type = array.dataType();
+        }
+
         private double[] gram;
+        private INDArray array;
+
+        /** Row-major {@code m x d} doubles of Z. */
+        synchronized double[] v() {
+            if (v == null) {
+                v = Checks.toDoubles(array);
+            }
+            return v;
+        }
+
+        /** Z in its data type, c-ordered (created from {@code v} on first use). */
+        synchronized INDArray array() {
+            if (array == null) {
+                array = Checks.create(v(), m, d, type);
+            }
+            return array;
+        }
+
+        /** Whether {@code Z Z^T} is already at hand (then every small class reads its Gram block off it). */
+        synchronized boolean hasGram() {
+            return gram != null;
+        }
 
         /** {@code Z Z^T} (row-major m x m doubles) by one GEMM in Z's data type, computed on first use. */
-        double[] gram() {
+        synchronized double[] gram() {
             if (gram == null) {
-                INDArray zc = Checks.create(v, m, d, type);
-                gram = Checks.toDoubles(zc.mmul(zc.transpose()));
+                INDArray zc = array();
+                gram = Checks.symmetricToDoubles(Nd4j.gemm(zc, zc, false, true));
             }
             return gram;
+        }
+
+        private double[] fullGram;
+
+        /** {@code Z^T Z} (row-major d x d doubles) by one GEMM in Z's data type, computed on first use. */
+        synchronized double[] fullGram() {
+            if (fullGram == null) {
+                INDArray zc = array();
+                // Nd4j.gemm with a transpose flag: INDArray.mmul on a transposed view copies an operand (2x slower)
+                fullGram = Checks.symmetricToDoubles(Nd4j.gemm(zc, zc, true, false));
+            }
+            return fullGram;
         }
 
         INDArray out(double[] g) {
@@ -433,12 +536,13 @@ public final class CodingRate {
             int s = col.rows.length;
             double[] x = new double[s * d]; // rows of P_j Z A^-1, restricted to the support
             double scale = col.t / f.m * col.c;
+            double[] zv = f.v();
             if (col.gram) {
                 // push-through: W^1/2 M^-1 W^1/2 Z_S, M = I_s + c W^1/2 Z_S Z_S^T W^1/2; solve column by column
                 double[] rhs = new double[s];
                 for (int b = 0; b < d; b++) {
                     for (int a = 0; a < s; a++) {
-                        rhs[a] = Math.sqrt(col.w[a]) * f.v[col.rows[a] * d + b];
+                        rhs[a] = Math.sqrt(col.w[a]) * zv[col.rows[a] * d + b];
                     }
                     Cholesky.solveInPlace(col.factor, s, rhs, 0);
                     for (int a = 0; a < s; a++) {
@@ -447,7 +551,7 @@ public final class CodingRate {
                 }
             } else {
                 for (int a = 0; a < s; a++) {
-                    System.arraycopy(f.v, col.rows[a] * d, x, a * d, d);
+                    System.arraycopy(zv, col.rows[a] * d, x, a * d, d);
                     Cholesky.solveInPlace(col.factor, d, x, a * d);
                     double sw = scale * col.w[a];
                     for (int b = 0; b < d; b++) {
@@ -506,7 +610,7 @@ public final class CodingRate {
             pairs += (long) col.rows.length * (col.rows.length + 1) / 2;
         }
         long mm = (long) m * m;
-        final double[] shared = !small.isEmpty() && (sharedGram == SharedGram.ALWAYS
+        final double[] shared = !small.isEmpty() && (f.hasGram() || sharedGram == SharedGram.ALWAYS
                 || (sharedGram == SharedGram.AUTO && mm <= SHARED_GRAM_MAX_ENTRIES && pairs * SHARED_GRAM_GAIN > mm))
                 ? f.gram() : null;
         int smallChunk = Math.max(1, (int) Math.min(Integer.MAX_VALUE / 2, gramChunkDoubles / Math.max(1, (long) d * d)));
@@ -524,7 +628,8 @@ public final class CodingRate {
         long npairs = (long) d * (d + 1) / 2;
         if (large.size() < BATCH_MIN_COLUMNS) {
             for (Col col : large) {
-                double[] a = gramByGemm(f, col);
+                // a copy of the cached Z^T Z: the factorisation overwrites it, and R and Rc may both need it
+                double[] a = isAllOnes(col, m) ? f.fullGram().clone() : gramByGemm(f, col);
                 run(java.util.List.of(col), cc -> {
                     factorFull(col, a, d);
                     return work.apply(col);
@@ -549,6 +654,19 @@ public final class CodingRate {
         }
     }
 
+    /** Whether the class is every sample with weight 1 (the coding rate R itself): its Gram is Z^T Z. */
+    private static boolean isAllOnes(Col col, int m) {
+        if (col.rows.length != m) {
+            return false;
+        }
+        for (double x : col.w) {
+            if (x != 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Parallel over the classes of a chunk; results delivered in order; factors released after use. */
     @SuppressWarnings("unchecked")
     private static <T> void run(java.util.List<Col> cols, ColumnWork<T> work, ColumnSink<T> sink) {
@@ -568,6 +686,7 @@ public final class CodingRate {
         int d = f.d;
         double[] a = new double[s * s];
         double[] sw = new double[s];
+        double[] zv = gram != null ? null : f.v();
         for (int i = 0; i < s; i++) {
             sw[i] = Math.sqrt(col.w[i]);
         }
@@ -575,7 +694,7 @@ public final class CodingRate {
             int ri = col.rows[i] * d;
             for (int k = 0; k <= i; k++) {
                 int rk = col.rows[k] * d;
-                double dot = gram != null ? gram[col.rows[i] * f.m + col.rows[k]] : Cholesky.dot(f.v, ri, rk, d);
+                double dot = gram != null ? gram[col.rows[i] * f.m + col.rows[k]] : Cholesky.dot(zv, ri, rk, d);
                 a[i * s + k] = col.c * sw[i] * sw[k] * dot + (i == k ? 1 : 0);
             }
         }
@@ -602,11 +721,12 @@ public final class CodingRate {
         int d = f.d;
         double[] zs = new double[s * d];
         double[] wzT = new double[d * s]; // built transposed: a c-ordered GEMM operand is faster than a view
+        double[] zv = f.v();
         for (int a = 0; a < s; a++) {
             int r = col.rows[a] * d;
             for (int b = 0; b < d; b++) {
-                zs[a * d + b] = f.v[r + b];
-                wzT[b * s + a] = col.w[a] * f.v[r + b];
+                zs[a * d + b] = zv[r + b];
+                wzT[b * s + a] = col.w[a] * zv[r + b];
             }
         }
         INDArray zsA = Checks.create(zs, s, d, f.type);
@@ -687,7 +807,7 @@ public final class CodingRate {
             int m = f.m;
             int d = f.d;
             int len = a1 * (a1 + 1) / 2 - a0 * (a0 + 1) / 2;
-            double[] v = f.v;
+            double[] v = f.v();
             if (f.type == DataType.FLOAT) {
                 float[] y = new float[m * len];
                 for (int i = 0; i < m; i++) {

@@ -103,14 +103,21 @@ public final class Memberships {
      */
     public static SparseMembership instanceTopK(INDArray z, double tau, int k) {
         double[] cos = cosines(z, tau);
-        int m = (int) z.rows();
+        return topKFromCosines(cos, (int) z.rows(), tau, k);
+    }
+
+    /**
+     * {@link #instanceTopK} from the {@code m x m} cosine matrix (row-major; read-only); rows are processed in
+     * parallel (each row's neighbours and weights are independent), columns assembled in row order.
+     */
+    static SparseMembership topKFromCosines(double[] cos, int m, double tau, int k) {
+        Checks.positive("tau", tau);
         if (k < 1 || k > m - 1) {
             throw new IllegalArgumentException("k: expected 1 <= k <= m - 1 = " + (m - 1) + ", got " + k);
         }
-        int[] colCount = new int[m];
         int[][] nbr = new int[m][];
         double[][] nw = new double[m][];
-        for (int i = 0; i < m; i++) {
+        java.util.stream.IntStream.range(0, m).parallel().forEach(i -> {
             int[] idx = topK(cos, i, m, k);
             double mx = Double.NEGATIVE_INFINITY;
             for (int j : idx) {
@@ -124,10 +131,15 @@ public final class Memberships {
             }
             for (int t = 0; t < k; t++) {
                 w[t] /= s;
-                colCount[idx[t]]++;
             }
             nbr[i] = idx;
             nw[i] = w;
+        });
+        int[] colCount = new int[m];
+        for (int i = 0; i < m; i++) {
+            for (int j : nbr[i]) {
+                colCount[j]++;
+            }
         }
         int[][] sup = new int[m][];
         double[][] wts = new double[m][];

@@ -18,10 +18,12 @@ import java.util.SplittableRandom;
  *   <li>linear probe: {@link LinearProbe} trained on the training features for {@code probeEpochs} epochs and scored
  *       on the test features.</li>
  * </ul>
- * Each is run {@code repeats} times after {@code warmups} untimed runs (default 3: the JIT compiles the hot loops
- * of all three during these, as it would in a long-lived evaluation JVM; a single warm-up timed the CRR's Cholesky
- * half-interpreted); the median is reported. Nothing is slowed down or
- * sped up for the comparison: each method runs as it would in an evaluation.
+ * Each is run {@code repeats} times after {@code warmups} untimed runs and the median is reported (the steady cost,
+ * as in a long-lived evaluation JVM), together with the first run's seconds (the cost in a fresh JVM, JIT compilation
+ * included). Default warm-up 10: on 2 cores the JIT needs about that many top-k dR runs at 1000 x 512 to compile the
+ * CRR code (measured run by run: 390, 150-200, 100-150 ms for runs 2-10, 55-80 ms from about run 15), while the
+ * compiler threads compete with the measured code for the cores. Nothing is slowed down or sped up for the comparison:
+ * each method runs as it would in an evaluation, and all three get the same warm-up.
  *
  * @param crrDenseSeconds median seconds of dense instance dR
  * @param crrTopKSeconds  median seconds of top-k instance dR
@@ -31,9 +33,21 @@ import java.util.SplittableRandom;
  * @param crrTopK         dR value (top-k)
  * @param knnTop1         k-NN top-1 accuracy
  * @param probeTop1       probe top-1 accuracy
+ * @param firstRun        seconds of each method's first run in this JVM (same components, values NaN)
  */
 public record CostTiming(double crrDenseSeconds, double crrTopKSeconds, double knnSeconds, double probeSeconds,
-                         double crrDense, double crrTopK, double knnTop1, double probeTop1) {
+                         double crrDense, double crrTopK, double knnTop1, double probeTop1, FirstRun firstRun) {
+
+    /**
+     * Seconds of each method's first run (the first warm-up, or the first timed run without warm-up).
+     *
+     * @param crrDenseSeconds dense CRR (NaN when not timed)
+     * @param crrTopKSeconds  top-k CRR
+     * @param knnSeconds      k-NN
+     * @param probeSeconds    linear probe
+     */
+    public record FirstRun(double crrDenseSeconds, double crrTopKSeconds, double knnSeconds, double probeSeconds) {
+    }
 
     /**
      * Times the three signals.
@@ -68,8 +82,8 @@ public record CostTiming(double crrDenseSeconds, double crrTopKSeconds, double k
                 crrSubset, DEFAULT_WARMUPS);
     }
 
-    /** Untimed runs of each method before the timed ones. */
-    public static final int DEFAULT_WARMUPS = 3;
+    /** Untimed runs of each method before the timed ones (see the class comment). */
+    public static final int DEFAULT_WARMUPS = 10;
 
     /** As above, with {@code warmups >= 0} untimed runs of each method before the timed ones. */
     public static CostTiming measure(INDArray train, int[] trainLabels, INDArray test, int[] testLabels,
@@ -91,20 +105,27 @@ public record CostTiming(double crrDenseSeconds, double crrTopKSeconds, double k
         double[] knn = new double[1];
         double[] probe = new double[1];
         crrDense[0] = Double.NaN;
-        double tDense = dense ? time(warmups, repeats, () -> crrDense[0] = FeatureRates.instanceRateReduction(cr, crrRows, tau))
-                : Double.NaN;
-        double tTopK = time(warmups, repeats, () -> crrTopK[0] = FeatureRates.instanceRateReductionTopK(cr, crrRows, tau, topK));
-        double tKnn = time(warmups, repeats, () -> knn[0] = KnnClassifier.majority(5)
+        double[] tDense = dense ? time(warmups, repeats,
+                () -> crrDense[0] = FeatureRates.instanceRateReduction(cr, crrRows, tau)) : new double[]{Double.NaN, Double.NaN};
+        double[] tTopK = time(warmups, repeats, () -> crrTopK[0] = FeatureRates.instanceRateReductionTopK(cr, crrRows, tau, topK));
+        double[] tKnn = time(warmups, repeats, () -> knn[0] = KnnClassifier.majority(5)
                 .evaluate(train, trainLabels, test, testLabels, numClasses).top1());
         LinearProbe lp = LinearProbe.defaults(seed).withEpochs(probeEpochs);
-        double tProbe = time(warmups, repeats, () -> probe[0] = lp.evaluate(train, trainLabels, test, testLabels, numClasses)
+        double[] tProbe = time(warmups, repeats, () -> probe[0] = lp.evaluate(train, trainLabels, test, testLabels, numClasses)
                 .top1());
-        return new CostTiming(tDense, tTopK, tKnn, tProbe, crrDense[0], crrTopK[0], knn[0], probe[0]);
+        return new CostTiming(tDense[0], tTopK[0], tKnn[0], tProbe[0], crrDense[0], crrTopK[0], knn[0], probe[0],
+                new FirstRun(tDense[1], tTopK[1], tKnn[1], tProbe[1]));
     }
 
-    private static double time(int warmups, int repeats, Runnable r) {
+    /** @return {median seconds of the timed runs, seconds of the very first run} */
+    private static double[] time(int warmups, int repeats, Runnable r) {
+        double first = Double.NaN;
         for (int i = 0; i < warmups; i++) {
+            long t0 = System.nanoTime();
             r.run();
+            if (i == 0) {
+                first = (System.nanoTime() - t0) / 1e9;
+            }
         }
         double[] t = new double[repeats];
         for (int i = 0; i < repeats; i++) {
@@ -112,8 +133,11 @@ public record CostTiming(double crrDenseSeconds, double crrTopKSeconds, double k
             r.run();
             t[i] = (System.nanoTime() - t0) / 1e9;
         }
+        if (warmups == 0) {
+            first = t[0];
+        }
         java.util.Arrays.sort(t);
-        return t[repeats / 2];
+        return new double[]{t[repeats / 2], first};
     }
 
     /**
@@ -168,5 +192,15 @@ public record CostTiming(double crrDenseSeconds, double crrTopKSeconds, double k
     /** @return k-NN seconds / top-k CRR seconds */
     public double knnOverCrrTopK() {
         return knnSeconds / crrTopKSeconds;
+    }
+
+    /** @return first-run probe seconds / first-run top-k CRR seconds (fresh-JVM cost, JIT compilation included) */
+    public double firstRunProbeOverCrrTopK() {
+        return firstRun.probeSeconds() / firstRun.crrTopKSeconds();
+    }
+
+    /** @return first-run k-NN seconds / first-run top-k CRR seconds */
+    public double firstRunKnnOverCrrTopK() {
+        return firstRun.knnSeconds() / firstRun.crrTopKSeconds();
     }
 }

@@ -51,8 +51,8 @@ public final class FeatureRates {
 
     /** dR of L2-normalised {@code z} under the top-{@code k} instance membership. */
     public static double instanceRateReductionTopK(CodingRate cr, INDArray z, double tau, int k) {
-        INDArray zn = l2Rows(z);
-        return cr.rateReduction(zn, Memberships.instanceTopK(zn, tau, k));
+        Features.checkMatrix("z", z);
+        return cr.instanceRateReductionTopK(z.castTo(DataType.FLOAT), tau, k);
     }
 
     /**

@@ -26,8 +26,13 @@ class CostTimingTest {
         assertEquals(FeatureRates.instanceRateReduction(cr, tr, 0.5), t.crrDense(), 1e-9);
         assertEquals(FeatureRates.instanceRateReductionTopK(cr, tr, 0.5, 3), t.crrTopK(), 1e-9);
         assertEquals(t.probeSeconds() / t.crrTopKSeconds(), t.probeOverCrrTopK(), 1e-12);
+        for (double s : new double[]{t.firstRun().crrDenseSeconds(), t.firstRun().crrTopKSeconds(),
+                t.firstRun().knnSeconds(), t.firstRun().probeSeconds()}) {
+            assertTrue(s > 0 && Double.isFinite(s), "first-run seconds " + s);
+        }
         CostTiming noDense = CostTiming.measure(tr, ytr, te, yte, 4, 2, 3, 1, 0, false);
-        assertTrue(Double.isNaN(noDense.crrDenseSeconds()) && Double.isNaN(noDense.crrDense()));
+        assertTrue(Double.isNaN(noDense.crrDenseSeconds()) && Double.isNaN(noDense.crrDense())
+                && Double.isNaN(noDense.firstRun().crrDenseSeconds()));
         assertThrows(IllegalArgumentException.class, () -> CostTiming.measure(tr, ytr, te, yte, 4, 2, 3, 0, 0, true));
         // CRR on a seeded subset of 10 rows: the value is that of exactly those rows
         CostTiming sub = CostTiming.measure(tr, ytr, te, yte, 4, 2, 3, 1, 5, false, 10);

@@ -99,6 +99,12 @@ public class CrrBenchmark {
     }
 
     /** Reference: leave-one-out 5-NN accuracy (cosine, majority vote) on the same features. */
+    /** The same value in one pass ({@code CodingRate.instanceRateReductionTopK}: one Z Z^T for P and Rc, R alongside). */
+    @Benchmark
+    public double rateReductionInstanceTopKOnePass() {
+        return cr.instanceRateReductionTopK(z, TAU, topK);
+    }
+
     @Benchmark
     public double knnLeaveOneOut() {
         INDArray sim = z.mmul(z.transpose().dup('c'));
