@@ -21,6 +21,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.umm4j.backend.Umm4jBackend;
 import org.umm4j.nn.Backbone;
 import org.umm4j.nn.ExternalGradients;
+import org.umm4j.nn.WorkspaceBackprop;
 import org.umm4j.nn.Heads;
 import org.umm4j.nn.MlpHeadConfig;
 import org.umm4j.nn.ResNetConfig;
@@ -269,7 +270,8 @@ final class ComposedMethod implements SslMethod {
         if (targets == Methods.Targets.PROTOTYPES) {
             return swavStep(online, views, iteration, epoch, n);
         }
-        LossAndGradients lg = lossAndBackprop(online, views, iteration, n);
+        LossAndGradients lg = workspacePath() ? workspaceLossAndBackprop(online, views, n)
+                : lossAndBackprop(online, views, iteration, n);
         ExternalGradients.applyUpdater(online, lastGradient, (int) iteration, epoch);
         if (targets == Methods.Targets.EMA) {
             ema(online, target, tauSchedule.tau(iteration));
@@ -285,6 +287,52 @@ final class ComposedMethod implements SslMethod {
 
     Gradient lastGradientForTest() {
         return lastGradient;
+    }
+
+    /** Twin of the online graph for {@link WorkspaceBackprop} (rebuilt when the online graph's arrays change). */
+    private WorkspaceBackprop workspaceTwin;
+
+    /** Tests force either path; null follows {@link WorkspaceBackprop#enabled()}. */
+    private Boolean workspaceOverride;
+
+    void workspacePathForTest(boolean on) {
+        workspaceOverride = on;
+    }
+
+    /** Single-output methods whose objective needs only the output (and the target network's) take the fast path. */
+    private boolean workspacePath() {
+        boolean on = workspaceOverride != null ? workspaceOverride : WorkspaceBackprop.enabled();
+        return on && (targets == Methods.Targets.NONE || targets == Methods.Targets.EMA
+                || targets == Methods.Targets.QUEUE);
+    }
+
+    /**
+     * {@link #lossAndBackprop} through DL4J's training path with workspaces on ({@link WorkspaceBackprop}): the same
+     * forward pass, objective and backward pass, with the activations in reused buffers.
+     */
+    LossAndGradients workspaceLossAndBackprop(ComputationGraph online, List<INDArray> views, int n) {
+        if (workspaceTwin == null || !workspaceTwin.isFor(online)) {
+            workspaceTwin = new WorkspaceBackprop(online);
+        }
+        INDArray x = Nd4j.concat(0, views.get(0), views.get(1));
+        INDArray t = targets == Methods.Targets.NONE ? null : targetOutput(x);
+        LossAndGradients[] result = new LossAndGradients[1];
+        lastGradient = workspaceTwin.backprop(x, out -> {
+            INDArray o1 = rows(out, 0, n);
+            INDArray o2 = rows(out, n, 2 * n);
+            ObjectiveInput input = switch (targets) {
+                case NONE -> ObjectiveInput.of(o1, o2);
+                case EMA -> ObjectiveInput.withTargets(o1, o2, rows(t, 0, n), rows(t, n, 2 * n));
+                // symmetric MoCo: q1 against k2 and q2 against k1
+                case QUEUE -> new ObjectiveInput(List.of(o1, o2), List.of(rows(t, n, 2 * n), rows(t, 0, n)),
+                        Map.of(QUEUE, queue.negatives()));
+                default -> throw new IllegalStateException("no workspace path for " + targets);
+            };
+            LossAndGradients lg = objective.compute(input);
+            result[0] = lg;
+            return Nd4j.concat(0, lg.gradient(0), lg.gradient(1));
+        });
+        return result[0];
     }
 
     /**
@@ -458,8 +506,13 @@ final class ComposedMethod implements SslMethod {
 
     /** The target's output in training mode (batch statistics); feedForward, since outputSingle(train) breaks on fixed-affine BN. */
     private INDArray targetOutput(INDArray x) {
-        target.getConfiguration().setTrainingWorkspaceMode(WorkspaceMode.NONE);
         Umm4jBackend.useFastBatchNorm(target);
+        if (workspacePath()) {
+            // the same training-mode forward (batch statistics; nothing of the target is trained) through DL4J's
+            // output path, in its workspaces, instead of keeping every activation of the target network
+            return target.output(true, x)[0];
+        }
+        target.getConfiguration().setTrainingWorkspaceMode(WorkspaceMode.NONE);
         return target.feedForward(new INDArray[]{x}, true, true)
                 .get(target.getConfiguration().getNetworkOutputs().get(0)).detach();
     }

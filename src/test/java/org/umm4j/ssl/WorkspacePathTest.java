@@ -1,0 +1,55 @@
+package org.umm4j.ssl;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The workspace training path ({@code org.umm4j.nn.WorkspaceBackprop}) against the external-gradient path it
+ * replaces for single-output methods: from the same state, the same steps give the same losses and the same
+ * parameters (BatchNorm running statistics included) to float rounding.
+ */
+class WorkspacePathTest {
+
+    private static List<INDArray> views(long seed) {
+        Nd4j.getRandom().setSeed(seed);
+        INDArray a = Nd4j.rand(DataType.FLOAT, 8, 3, 16, 16);
+        INDArray b = a.add(Nd4j.randn(DataType.FLOAT, 8, 3, 16, 16).muli(0.1));
+        return List.of(a, b);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"simclr", "barlow", "byol", "mocov2"})
+    void sameStepsAsTheExternalGradientPath(String name) {
+        SslMethod fast = MethodsTest.tiny(name);
+        SslMethod slow = MethodsTest.tiny(name);
+        ((ComposedMethod) fast).workspacePathForTest(true);
+        ((ComposedMethod) slow).workspacePathForTest(false);
+        ComputationGraph gf = MethodsTest.withAdam(fast, 3e-3);
+        ComputationGraph gs = MethodsTest.withAdam(slow, 3e-3);
+        assertEquals(0.0, gf.params().sub(gs.params()).amaxNumber().doubleValue(), "same initial parameters");
+        fast.attach(gf);
+        slow.attach(gs);
+        for (int i = 0; i < 3; i++) {
+            List<INDArray> v = views(10 + i);
+            double lf = fast.step(gf, v, i, 1).loss();
+            double ls = slow.step(gs, v, i, 1).loss();
+            assertEquals(ls, lf, 1e-5 * Math.max(1, Math.abs(ls)), name + " loss at step " + i);
+        }
+        double diff = gf.params().sub(gs.params()).amaxNumber().doubleValue();
+        double scale = gs.params().amaxNumber().doubleValue();
+        assertTrue(diff <= 1e-4 * scale, name + ": parameters differ by " + diff + " (max |param| " + scale + ")");
+        // the step moved the parameters at all (the comparison is not vacuous)
+        SslMethod fresh = MethodsTest.tiny(name);
+        ComputationGraph g0 = MethodsTest.withAdam(fresh, 3e-3);
+        assertTrue(g0.params().sub(gf.params()).amaxNumber().doubleValue() > 100 * diff, name + ": parameters moved");
+    }
+}
