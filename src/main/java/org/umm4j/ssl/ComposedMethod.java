@@ -314,6 +314,7 @@ final class ComposedMethod implements SslMethod {
         if (workspaceTwin == null || !workspaceTwin.isFor(online)) {
             workspaceTwin = new WorkspaceBackprop(online);
         }
+        Umm4jBackend.useFastBatchNorm(online); // the online graph shows the configured helpers (its twin uses its own)
         INDArray x = Nd4j.concat(0, views.get(0), views.get(1));
         INDArray t = targets == Methods.Targets.NONE ? null : targetOutput(x);
         LossAndGradients[] result = new LossAndGradients[1];
