@@ -23,7 +23,8 @@ import java.util.Objects;
  * <p>DL4J keeps some forward results of BatchNorm in a workspace that is closed between a separate
  * forward and backward call, so {@link #forward} switches the graph's TRAINING workspaces off (DESIGN.md
  * section 2: "from external errors, workspaces off"); inference keeps its workspaces. Checked against
- * central finite differences in {@code HeadsTest}.
+ * central finite differences in {@code HeadsTest}. Where the objective needs only the graph's single output, {@link
+ * WorkspaceBackprop} does the same forward and backward pass with workspaces on (faster, far less memory).
  */
 public final class ExternalGradients {
     private ExternalGradients() {

@@ -13,6 +13,8 @@
  *   <li>{@link org.umm4j.nn.MlpHeadConfig} and {@link org.umm4j.nn.Heads}: projection/prediction MLPs with
  *       the SimCLR, BYOL, SimSiam, Barlow Twins and VICReg sizes.</li>
  *   <li>{@link org.umm4j.nn.ExternalGradients}: train a loss-free graph from an external dL/dz.</li>
+ *   <li>{@link org.umm4j.nn.WorkspaceBackprop}: the same for a batch-level objective of the single output, through
+ *       DL4J's training path with its workspaces on (a twin graph sharing the parameters and gradients).</li>
  *   <li>{@link org.umm4j.nn.ParamCounts}: trainable parameter counts comparable with PyTorch's.</li>
  * </ul>
  */
