@@ -117,6 +117,22 @@ final class Checks {
         return v;
     }
 
+    /** Features and temperature of an instance membership: a FLOAT/DOUBLE matrix with at least 2 rows, tau > 0. */
+    static void instanceInput(INDArray z, double tau) {
+        matrix("Z", z);
+        positive("tau", tau);
+        if (z.rows() < 2) {
+            throw new IllegalArgumentException("Z: expected at least 2 rows for an instance membership, got " + z.rows());
+        }
+    }
+
+    /** Neighbours per row of a top-k instance membership over m samples. */
+    static void neighbours(int k, int m) {
+        if (k < 1 || k > m - 1) {
+            throw new IllegalArgumentException("k: expected 1 <= k <= m - 1 = " + (m - 1) + ", got " + k);
+        }
+    }
+
     static void positive(String name, double x) {
         if (!(x > 0) || Double.isInfinite(x)) {
             throw new IllegalArgumentException(name + ": expected a finite value > 0, got " + x);

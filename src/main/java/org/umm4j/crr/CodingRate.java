@@ -205,16 +205,9 @@ public final class CodingRate {
      * @return the rate reduction in nats
      */
     public double instanceRateReductionTopK(INDArray z, double tau, int k) {
-        Checks.matrix("Z", z);
-        Checks.positive("tau", tau);
+        Checks.instanceInput(z, tau);
         int m = (int) z.rows();
-        int d = (int) z.columns();
-        if (m < 2) {
-            throw new IllegalArgumentException("Z: expected at least 2 rows for an instance membership, got " + m);
-        }
-        if (k < 1 || k > m - 1) {
-            throw new IllegalArgumentException("k: expected 1 <= k <= m - 1 = " + (m - 1) + ", got " + k);
-        }
+        Checks.neighbours(k, m);
         // normalised and multiplied in ND4J (z's data type); Java only sees the m x m Gram and the d x d one of R
         double[] norms = Checks.toDoubles(z.norm2(1).reshape(m, 1));
         for (int i = 0; i < m; i++) {

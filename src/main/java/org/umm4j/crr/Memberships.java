@@ -112,9 +112,7 @@ public final class Memberships {
      */
     static SparseMembership topKFromCosines(double[] cos, int m, double tau, int k) {
         Checks.positive("tau", tau);
-        if (k < 1 || k > m - 1) {
-            throw new IllegalArgumentException("k: expected 1 <= k <= m - 1 = " + (m - 1) + ", got " + k);
-        }
+        Checks.neighbours(k, m);
         int[][] nbr = new int[m][];
         double[][] nw = new double[m][];
         java.util.stream.IntStream.range(0, m).parallel().forEach(i -> {
@@ -242,13 +240,9 @@ public final class Memberships {
 
     /** m x m cosine matrix, row-major double; the O(m^2 d) product runs in ND4J in z's data type. */
     private static double[] cosines(INDArray z, double tau) {
-        Checks.matrix("Z", z);
-        Checks.positive("tau", tau);
+        Checks.instanceInput(z, tau);
         int m = (int) z.rows();
         int d = (int) z.columns();
-        if (m < 2) {
-            throw new IllegalArgumentException("Z: expected at least 2 rows for an instance membership, got " + m);
-        }
         double[] zv = Checks.finiteDoubles("Z", z);
         double[] n = normalise(zv, m, d, new double[m]);
         double[] nt = new double[d * m]; // both GEMM operands c-ordered (faster than a transposed view)

@@ -14,6 +14,8 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.umm4j.backend.Umm4jBackend;
 
 import java.util.Arrays;
@@ -42,6 +44,7 @@ import java.util.function.Function;
  * float rounding on SimCLR, BYOL and MoCo steps. {@code -Dumm4j.workspaces=false} turns the path off.
  */
 public final class WorkspaceBackprop {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkspaceBackprop.class);
     /** Name of the loss layer vertex of the twin graph. */
     public static final String LOSS_VERTEX = "umm4j_objective";
 
@@ -79,6 +82,7 @@ public final class WorkspaceBackprop {
         twin.setBackpropGradientsViewArray(gradients);
         // the layer holds its own copy of the configured loss function: bind that one
         this.loss = (Bound) ((LossLayer) twin.getLayer(LOSS_VERTEX).conf().getLayer()).getLossFn();
+        LOG.debug("workspace twin built for graph {} ({} parameters)", System.identityHashCode(graph), params.length());
     }
 
     /** @return whether the workspace path is on ({@code -Dumm4j.workspaces}, default true) */
@@ -91,7 +95,13 @@ public final class WorkspaceBackprop {
      *         arrays were replaced, e.g. by a restore: build a new twin then)
      */
     public boolean isFor(ComputationGraph graph) {
-        return graph.params() == params && graph.getFlattenedGradients() == gradients;
+        return sameMemory(graph.params(), params) && sameMemory(graph.getFlattenedGradients(), gradients);
+    }
+
+    /** Same elements in memory ({@code params()} returns a fresh view object of the same buffer on every call). */
+    private static boolean sameMemory(INDArray a, INDArray b) {
+        return a == b || (a != null && b != null && a.length() == b.length() && a.offset() == b.offset()
+                && a.data().addressPointer().address() == b.data().addressPointer().address());
     }
 
     /**

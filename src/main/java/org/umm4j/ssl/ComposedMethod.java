@@ -299,6 +299,10 @@ final class ComposedMethod implements SslMethod {
         workspaceOverride = on;
     }
 
+    WorkspaceBackprop workspaceTwinForTest() {
+        return workspaceTwin;
+    }
+
     /** Single-output methods whose objective needs only the output (and the target network's) take the fast path. */
     private boolean workspacePath() {
         boolean on = workspaceOverride != null ? workspaceOverride : WorkspaceBackprop.enabled();

@@ -38,12 +38,19 @@ class WorkspacePathTest {
         assertEquals(0.0, gf.params().sub(gs.params()).amaxNumber().doubleValue(), "same initial parameters");
         fast.attach(gf);
         slow.attach(gs);
+        Object twin = null;
         for (int i = 0; i < 3; i++) {
             List<INDArray> v = views(10 + i);
             double lf = fast.step(gf, v, i, 1).loss();
             double ls = slow.step(gs, v, i, 1).loss();
             assertEquals(ls, lf, 1e-5 * Math.max(1, Math.abs(ls)), name + " loss at step " + i);
+            // built once, reused by every later step of the same graph
+            Object t = ((ComposedMethod) fast).workspaceTwinForTest();
+            assertTrue(t != null && (twin == null || t == twin), name + ": twin rebuilt at step " + i);
+            twin = t;
         }
+        assertTrue(((ComposedMethod) fast).workspaceTwinForTest().isFor(gf));
+        assertTrue(!((ComposedMethod) fast).workspaceTwinForTest().isFor(gs), "another graph's arrays");
         double diff = gf.params().sub(gs.params()).amaxNumber().doubleValue();
         double scale = gs.params().amaxNumber().doubleValue();
         assertTrue(diff <= 1e-4 * scale, name + ": parameters differ by " + diff + " (max |param| " + scale + ")");
