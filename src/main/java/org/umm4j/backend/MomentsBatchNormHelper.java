@@ -1,8 +1,13 @@
 package org.umm4j.backend;
 
 import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper;
+import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -10,6 +15,8 @@ import org.nd4j.linalg.api.ops.impl.reduce.Moments;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.lang.reflect.Field;
+import java.nio.FloatBuffer;
+import java.util.stream.IntStream;
 
 /**
  * DL4J's oneDNN BatchNorm helper with faster batch statistics in training mode.
@@ -23,6 +30,16 @@ import java.lang.reflect.Field;
  * there), and runs the helper's own oneDNN {@code batchnorm} op with these statistics given, which is exactly the
  * helper's inference branch. Everything else (other ranks, layouts and data types, inference, the backward pass)
  * is the parent's unchanged code.
+ *
+ * <p>Backward pass, same inputs (NCHW FLOAT, after a training-mode forward of this helper): one fused pass per
+ * channel instead of libnd4j's {@code batchnorm_bp} (oneDNN's plain-layout kernel plus generic broadcast and reduction
+ * ops, 23 % of a width-16 SimCLR step's native time), with {@code M = N H W}, {@code r = 1/sqrt(var + eps)},
+ * {@code xhat = (x - mean) r}:
+ * <pre>
+ *   dL/dbeta  = sum dy,    dL/dgamma = sum dy xhat                       (sums over n, h, w of the channel)
+ *   dL/dx     = gamma r (dy - dL/dbeta / M - xhat dL/dgamma / M)
+ * </pre>
+ * 2x faster on [256, 16, 32, 32] (71 vs 35 ms), equal to the parent's result to float rounding (tested).
  *
  * <p>Installed by {@link Umm4jBackend#useFastBatchNorm}. Caches are allocated outside any workspace, as the parent
  * does, because DL4J reads them after the forward pass.
@@ -53,11 +70,19 @@ class MomentsBatchNormHelper extends MKLDNNBatchNormHelper {
         return MEAN_CACHE != null && VAR_CACHE != null;
     }
 
+    /** {@code -Dumm4j.fastbatchnorm.backward=false} keeps the parent's backward pass (for comparisons). */
+    private static final boolean FUSED_BACKWARD =
+            !"false".equalsIgnoreCase(System.getProperty("umm4j.fastbatchnorm.backward", "true"));
+
+    /** Whether the caches hold the batch statistics of this helper's last (training-mode, NCHW FLOAT) forward. */
+    private boolean fusedBackwardReady;
+
     @Override
     public INDArray preOutput(INDArray x, boolean training, long[] shape, INDArray gamma, INDArray beta,
                               INDArray runningMean, INDArray runningVar, double decay, double eps, CNN2DFormat format,
                               LayerWorkspaceMgr workspaceMgr) {
         if (!training || x.dataType() != DataType.FLOAT || x.rank() != 4 || format != CNN2DFormat.NCHW) {
+            fusedBackwardReady = false;
             return super.preOutput(x, training, shape, gamma, beta, runningMean, runningVar, decay, eps, format,
                     workspaceMgr);
         }
@@ -77,7 +102,86 @@ class MomentsBatchNormHelper extends MKLDNNBatchNormHelper {
         INDArray[] moments = Nd4j.exec(new Moments(x, 0, 2, 3));
         mean.assign(moments[0].reshape(c));
         var.assign(moments[1].reshape(c));
+        fusedBackwardReady = true;
         // the parent's inference branch: the oneDNN batchnorm op with the given statistics
         return super.preOutput(x, false, shape, gamma, beta, mean, var, decay, eps, format, workspaceMgr);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray epsilon, long[] shape, INDArray gamma,
+                                                     INDArray beta, INDArray dGammaView, INDArray dBetaView, double eps,
+                                                     CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
+        if (!fusedBackwardReady || !FUSED_BACKWARD || input.dataType() != DataType.FLOAT || epsilon.dataType() != DataType.FLOAT
+                || input.rank() != 4 || format != CNN2DFormat.NCHW || gamma == null || dGammaView == null
+                || dBetaView == null || !java.util.Arrays.equals(input.shape(), epsilon.shape())
+                || input.size(1) != mean.length() || input.length() > Integer.MAX_VALUE) {
+            return super.backpropGradient(input, epsilon, shape, gamma, beta, dGammaView, dBetaView, eps, format,
+                    workspaceMgr);
+        }
+        int n = (int) input.size(0);
+        int c = (int) input.size(1);
+        int hw = (int) (input.size(2) * input.size(3));
+        float[] x = floats(input);
+        float[] dy = floats(epsilon);
+        float[] mu = mean.toFloatVector();
+        float[] vr = var.toFloatVector();
+        float[] g = gamma.toFloatVector();
+        float[] dx = new float[x.length];
+        float[] dGamma = new float[c];
+        float[] dBeta = new float[c];
+        float m = (float) n * hw;
+        IntStream.range(0, c).parallel().forEach(ch -> {
+            float r = (float) (1.0 / Math.sqrt(vr[ch] + eps));
+            float m0 = mu[ch];
+            double sumDy = 0;
+            double sumDyXc = 0;
+            for (int s = 0; s < n; s++) { // double sums: no slower here (a reduction loop is not vectorised anyway)
+                int off = (s * c + ch) * hw;
+                for (int i = 0; i < hw; i++) {
+                    double d = dy[off + i];
+                    sumDy += d;
+                    sumDyXc += d * (x[off + i] - m0);
+                }
+            }
+            float db = (float) sumDy;
+            float dg = (float) (sumDyXc * r);
+            dBeta[ch] = db;
+            dGamma[ch] = dg;
+            float k1 = g[ch] * r;
+            float k2 = k1 * db / m;
+            float k3 = k1 * dg * r / m;
+            for (int s = 0; s < n; s++) {
+                int off = (s * c + ch) * hw;
+                for (int i = 0; i < hw; i++) {
+                    dx[off + i] = k1 * dy[off + i] - k2 - k3 * (x[off + i] - m0);
+                }
+            }
+        });
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
+        if (!contiguous(out)) { // a workspace may hand out a strided array: fill a plain one and copy
+            out.assign(Nd4j.create(dx, input.shape(), 'c'));
+        } else {
+            out.data().asNio().asFloatBuffer().put(dx);
+        }
+        dGammaView.assign(Nd4j.create(dGamma, dGammaView.shape(), 'c'));
+        dBetaView.assign(Nd4j.create(dBeta, dBetaView.shape(), 'c'));
+        Gradient grad = new DefaultGradient();
+        grad.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGammaView);
+        grad.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
+        return new Pair<>(grad, out);
+    }
+
+    /** Row-major floats of a FLOAT array (bulk copy when it is a plain c-ordered buffer, else via a copy). */
+    private static float[] floats(INDArray a) {
+        INDArray c = contiguous(a) ? a : a.dup('c');
+        float[] f = new float[(int) c.length()];
+        FloatBuffer fb = c.data().asNio().asFloatBuffer();
+        fb.get(f);
+        return f;
+    }
+
+    private static boolean contiguous(INDArray a) {
+        return a.ordering() == 'c' && a.offset() == 0 && !a.isView() && a.data().length() == a.length()
+                && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a);
     }
 }
