@@ -143,6 +143,69 @@ class FastBatchNormTest {
         }
     }
 
+    /** The fused backward pass against the formula evaluated in double (independent of both implementations). */
+    @Test
+    void fusedBackwardMatchesFloat64Reference() {
+        assumeTrue(Umm4jBackend.init(), "oneDNN fast path not available");
+        long[] shape = {16, 8, 8, 8};
+        int n = 16;
+        int c = 8;
+        int hw = 64;
+        INDArray x = input(41, shape).muli(3).addi(1);
+        INDArray dy = input(42, shape).muli(1e-3);
+        INDArray gamma = input(43, 1, c).addi(2);
+        double eps = 1e-5;
+        var ws = org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces();
+        MomentsBatchNormHelper fast = new MomentsBatchNormHelper(DataType.FLOAT);
+        fast.preOutput(x, true, shape, gamma, input(44, 1, c), Nd4j.zeros(DataType.FLOAT, 1, c),
+                Nd4j.ones(DataType.FLOAT, 1, c), 0.9, eps, org.deeplearning4j.nn.conf.CNN2DFormat.NCHW, ws);
+        INDArray dg = Nd4j.zeros(DataType.FLOAT, 1, c);
+        INDArray db = Nd4j.zeros(DataType.FLOAT, 1, c);
+        INDArray dx = fast.backpropGradient(x, dy, shape, gamma, null, dg, db, eps,
+                org.deeplearning4j.nn.conf.CNN2DFormat.NCHW, ws).getSecond();
+        double[] xv = x.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] dv = dy.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] g = gamma.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] rdx = new double[xv.length];
+        double[] rdg = new double[c];
+        double[] rdb = new double[c];
+        double m = (double) n * hw;
+        for (int ch = 0; ch < c; ch++) {
+            double mu = 0;
+            double var = 0;
+            for (int s = 0; s < n; s++) {
+                for (int i = 0; i < hw; i++) {
+                    mu += xv[(s * c + ch) * hw + i] / m;
+                }
+            }
+            for (int s = 0; s < n; s++) {
+                for (int i = 0; i < hw; i++) {
+                    double t = xv[(s * c + ch) * hw + i] - mu;
+                    var += t * t / m;
+                }
+            }
+            double r = 1 / Math.sqrt(var + eps);
+            for (int s = 0; s < n; s++) {
+                for (int i = 0; i < hw; i++) {
+                    int o = (s * c + ch) * hw + i;
+                    rdb[ch] += dv[o];
+                    rdg[ch] += dv[o] * (xv[o] - mu) * r;
+                }
+            }
+            for (int s = 0; s < n; s++) {
+                for (int i = 0; i < hw; i++) {
+                    int o = (s * c + ch) * hw + i;
+                    rdx[o] = g[ch] * r * (dv[o] - rdb[ch] / m - (xv[o] - mu) * r * rdg[ch] / m);
+                }
+            }
+        }
+        assertTrue(relDiff(dx.castTo(DataType.DOUBLE), Nd4j.create(rdx, shape, 'c')) < 1e-6, "dL/dx");
+        // dL/dgamma inherits the float rounding of the forward's batch mean and variance (about 1e-6 relative)
+        double eg = relDiff(dg.castTo(DataType.DOUBLE), Nd4j.create(rdg, new long[]{1, c}, 'c'));
+        assertTrue(eg < 1e-5, "dL/dgamma " + eg);
+        assertTrue(relDiff(db.castTo(DataType.DOUBLE), Nd4j.create(rdb, new long[]{1, c}, 'c')) < 1e-6, "dL/dbeta");
+    }
+
     @Test
     void switchOffLeavesDl4jHelpers() {
         assumeTrue(Umm4jBackend.init(), "oneDNN fast path not available");
