@@ -2,6 +2,7 @@ package org.umm4j.eval;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -88,12 +89,21 @@ public record KnnClassifier(int k, double temperature) {
         double[][] out = new double[nTest][numClasses];
         int[] idx = new int[kk];
         double[] sim = new double[kk];
+        int nTrain = (int) train.rows();
+        double[] row = new double[nTrain];
         for (int start = 0; start < nTest; start += BLOCK) {
             int end = Math.min(nTest, start + BLOCK);
-            INDArray s = b.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).mmul(a.transpose());
-            double[][] rows = s.toDoubleMatrix();
-            for (int r = 0; r < rows.length; r++) {
-                topK(rows[r], kk, idx, sim);
+            // [nTrain, block] by one GEMM with a transpose flag (INDArray.mmul on a transposed view copies an
+            // operand first); in column-major order each query's similarities are one contiguous run
+            INDArray st = Nd4j.gemm(a, b.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()), false, true);
+            if (st.ordering() != 'f' || st.isView() || st.offset() != 0 || st.data().length() != st.length()) {
+                st = st.dup('f');
+            }
+            java.nio.DoubleBuffer buf = st.data().asNio().asDoubleBuffer();
+            for (int r = 0; r < end - start; r++) {
+                buf.position(r * nTrain);
+                buf.get(row);
+                topK(row, kk, idx, sim);
                 double[] score = out[start + r];
                 if (Double.isNaN(temperature)) {
                     for (int j = 0; j < kk; j++) {
