@@ -30,28 +30,16 @@ final class Checks {
     }
 
     /**
-     * Row-major copy as double. Bulk NIO copy of a fresh c-ordered duplicate: ND4J's
-     * {@code DataBuffer.asDouble()} converts element by element and is an order of magnitude slower.
+     * Row-major copy as double. Bulk NIO copy of a c-ordered array (a fresh one, such as a GEMM's result, is read in
+     * place; views and other layouts are copied first): ND4J's {@code DataBuffer.asDouble()} converts element by
+     * element and is an order of magnitude slower.
      */
     static double[] toDoubles(INDArray a) {
-        // a fresh c-ordered result (a GEMM's) is read in place; views and other layouts are copied first
-        INDArray c = a.ordering() == 'c' && !a.isView() && a.offset() == 0 && a.data().length() == a.length()
-                ? a : a.dup('c');
+        INDArray c = plain(a, 'c') ? a : a.dup('c');
         if (c.dataType() != DataType.DOUBLE && c.dataType() != DataType.FLOAT) {
             c = c.castTo(DataType.DOUBLE);
         }
-        int n = Math.toIntExact(c.length());
-        double[] r = new double[n];
-        if (c.dataType() == DataType.DOUBLE) {
-            c.data().asNio().asDoubleBuffer().get(r);
-        } else {
-            float[] f = new float[n];
-            c.data().asNio().asFloatBuffer().get(f);
-            for (int i = 0; i < n; i++) {
-                r[i] = f[i];
-            }
-        }
-        return r;
+        return read(c);
     }
 
     /**
@@ -63,19 +51,26 @@ final class Checks {
         if (g.rank() != 2 || g.rows() != g.columns()) {
             throw new IllegalArgumentException("expected a square matrix, got " + Arrays.toString(g.shape()));
         }
-        boolean contiguous = !g.isView() && g.offset() == 0 && g.data().length() == g.length()
-                && (g.ordering() == 'c' || g.ordering() == 'f');
-        if (!contiguous || (g.dataType() != DataType.DOUBLE && g.dataType() != DataType.FLOAT)) {
-            return toDoubles(g);
-        }
-        int n = Math.toIntExact(g.length());
+        boolean floating = g.dataType() == DataType.DOUBLE || g.dataType() == DataType.FLOAT;
+        return floating && (plain(g, 'c') || plain(g, 'f')) ? read(g) : toDoubles(g);
+    }
+
+    /** Whether {@code a} owns a whole buffer laid out in {@code order} (no view, no offset). */
+    private static boolean plain(INDArray a, char order) {
+        return a.ordering() == order && !a.isView() && a.offset() == 0 && a.data().length() == a.length();
+    }
+
+    /** The buffer of a plain FLOAT or DOUBLE array, as doubles in memory order (bulk NIO copy). */
+    private static double[] read(INDArray c) {
+        int n = Math.toIntExact(c.length());
         double[] r = new double[n];
-        if (g.dataType() == DataType.DOUBLE) {
-            g.data().asNio().asDoubleBuffer().get(r);
+        if (c.dataType() == DataType.DOUBLE) {
+            c.data().asNio().asDoubleBuffer().get(r);
         } else {
-            java.nio.FloatBuffer fb = g.data().asNio().asFloatBuffer();
+            float[] f = new float[n];
+            c.data().asNio().asFloatBuffer().get(f);
             for (int i = 0; i < n; i++) {
-                r[i] = fb.get(i);
+                r[i] = f[i];
             }
         }
         return r;
