@@ -61,6 +61,40 @@ class FeatureExtractorTest {
     }
 
     @Test
+    void foldedFeaturesEqualTheGraphsOwnWithTrainedBatchNormStatistics() {
+        Backbone b = Backbone.create(ResNetConfig.builder().setDepth(18).setStem(org.umm4j.nn.Stem.CIFAR)
+                .setInput(3, 16, 16).optWidthMultiplier(0.125).optSeed(3).build());
+        int[] all = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+        FeatureExtractor fx = new FeatureExtractor(b.graph(), Normalize.cifar10(), 4);
+        // running statistics away from (0, 1) and non-trivial gamma/beta, so that folding changes every weight
+        INDArray x = fx.batch(DATA, all, 0, all.length);
+        for (int i = 0; i < 4; i++) {
+            b.output(x.mul(1 + 0.3 * i), true);
+        }
+        for (org.deeplearning4j.nn.api.Layer l : b.graph().getLayers()) {
+            if (l.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization) {
+                l.getParam("gamma").muli(1.3);
+                l.getParam("beta").addi(0.05);
+            }
+        }
+        Map<String, INDArray> folded = fx.extract(DATA, all, Taps.STEM, Taps.STAGE3, Taps.POOL);
+        Map<String, INDArray> plain;
+        System.setProperty(org.umm4j.nn.InferenceGraph.FOLD_PROPERTY, "false");
+        try {
+            plain = fx.extract(DATA, all, Taps.STEM, Taps.STAGE3, Taps.POOL);
+        } finally {
+            System.clearProperty(org.umm4j.nn.InferenceGraph.FOLD_PROPERTY);
+        }
+        for (String t : new String[]{Taps.STEM, Taps.STAGE3, Taps.POOL}) {
+            double scale = plain.get(t).amaxNumber().doubleValue();
+            double diff = folded.get(t).sub(plain.get(t)).amaxNumber().doubleValue();
+            assertTrue(diff <= 1e-5 * scale, t + ": max difference " + diff + " at scale " + scale);
+        }
+        assertTrue(folded.get(Taps.POOL).sub(plain.get(Taps.POOL)).amaxNumber().doubleValue() > 0
+                || folded.get(Taps.POOL).equals(plain.get(Taps.POOL)));
+    }
+
+    @Test
     void normalisationFollowsTheRecipe() {
         assertArrayEquals(Normalize.cifar10().mean(), FeatureExtractor.normalizeFor("simclr-cifar", 3).mean());
         assertArrayEquals(Normalize.cifar10().std(), FeatureExtractor.normalizeFor(null, 3).std());

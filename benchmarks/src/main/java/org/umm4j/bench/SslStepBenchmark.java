@@ -10,6 +10,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.umm4j.backend.Umm4jBackend;
 import org.umm4j.nn.Backbone;
+import org.umm4j.nn.InferenceGraph;
+import org.umm4j.nn.Taps;
 import org.umm4j.nn.ExternalGradients;
 import org.umm4j.nn.ParamCounts;
 import org.umm4j.nn.ResNetConfig;
@@ -42,8 +44,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Besides the methods, {@code --methods} accepts two pseudo-methods:
  * <ul>
- *   <li>{@code forward}: forward-only feature extraction, {@link Backbone#output} (inference mode, BatchNorm running
- *       statistics) of the backbone alone to its pooled features, one batch of {@code --batch} images;</li>
+ *   <li>{@code forward}: forward-only feature extraction as the library's evaluation does it ({@link InferenceGraph}:
+ *       BatchNorm folded into the convolutions, built once before the timed loop, as {@code FeatureExtractor} builds
+ *       it once per dataset) of the backbone alone to its pooled features, one batch of {@code --batch} images;</li>
+ *   <li>{@code forward-unfolded}: the same through the unfolded graph, {@link Backbone#output} (inference mode,
+ *       BatchNorm running statistics);</li>
  *   <li>{@code simclr-phases}: the SimCLR step rebuilt from public API calls (stack, forward, NT-Xent, backward,
  *       updater) with each phase timed by {@link System#nanoTime}; its total is comparable with the {@code simclr}
  *       row (same work, no hidden extra).</li>
@@ -124,7 +129,8 @@ public final class SslStepBenchmark {
             Row row;
             try {
                 row = switch (name) {
-                    case "forward" -> forward(rc, batch, warmup, steps);
+                    case "forward" -> forward(rc, batch, warmup, steps, true);
+                    case "forward-unfolded" -> forward(rc, batch, warmup, steps, false);
                     case "simclr-phases" -> simclrPhases(rc, headScale, opt, batch, warmup, steps);
                     default -> sslStep(name, rc, headScale, opt, batch, warmup, steps, local, gc);
                 };
@@ -184,18 +190,21 @@ public final class SslStepBenchmark {
         return new Row(views.size(), median(t), median(c), g.numParams(), headShapes(g), Map.of());
     }
 
-    /** Inference-mode forward of the backbone alone (no heads) to its pooled features. */
-    private static Row forward(ResNetConfig rc, int batch, int warmup, int steps) {
+    /** Inference-mode forward of the backbone alone (no heads) to its pooled features, folded or not. */
+    private static Row forward(ResNetConfig rc, int batch, int warmup, int steps, boolean folded) {
         Backbone b = Backbone.create(rc);
         Nd4j.getRandom().setSeed(7);
         INDArray x = Nd4j.randn(DataType.FLOAT, batch, 3, 32, 32);
+        long f0 = System.nanoTime();
+        InferenceGraph ig = folded ? InferenceGraph.of(b.graph(), Taps.POOL) : null;
+        double foldSeconds = (System.nanoTime() - f0) / 1e9;
         double[] t = new double[steps];
         double[] c = new double[steps];
         double checksum = 0;
         for (int i = 0; i < warmup + steps; i++) {
             long t0 = System.nanoTime();
             double c0 = cpu();
-            INDArray f = b.output(x);
+            INDArray f = folded ? ig.activations(x, Taps.POOL).get(Taps.POOL) : b.output(x);
             checksum += f.sumNumber().doubleValue();
             if (i >= warmup) {
                 t[i - warmup] = (System.nanoTime() - t0) / 1e9;
@@ -205,7 +214,9 @@ public final class SslStepBenchmark {
         if (!Double.isFinite(checksum)) {
             throw new IllegalStateException("non-finite features");
         }
-        return new Row(1, median(t), median(c), b.graph().numParams(), "features " + rc.featureSize(), Map.of());
+        String what = "features " + rc.featureSize() + (folded ? String.format(Locale.ROOT,
+                " (folded %d BN, %d ReLU in %.3f s, once)", ig.foldedBatchNorms(), ig.fusedReLUs(), foldSeconds) : "");
+        return new Row(1, median(t), median(c), b.graph().numParams(), what, Map.of());
     }
 
     /**
