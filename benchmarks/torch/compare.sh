@@ -10,8 +10,9 @@
 # Environment: THREADS (2), WIDTHS ("16 64"), METHODS ("simclr byol forward"; also "forward-unfolded": umm4j's
 # forward without BatchNorm folding, against the same PyTorch forward), LOG (/tmp/umm4j-vs-torch.log),
 # STEPS16/WARMUP16 (3/2: timed/warm-up training steps at width 16), STEPS64/WARMUP64 (1/1 for training steps at
-# width 64), STEPSFWD/WARMUPFWD (10/3 for forward at any width: a width-16 forward takes ~0.15 s, so 3 steps were
-# dominated by noise), REPEATS (1: how often the whole sequence runs; the table shows medians, and the ratio is the
+# width 64), STEPSFWD16/WARMUPFWD16 (20/10 for forward at width 16: a batch takes ~0.1-0.2 s, and the JVM needs ~10
+# batches to compile DL4J's dispatch code; extraction over a dataset runs 78+ batches, so steady state is the use
+# case), STEPSFWD/WARMUPFWD (5/2 for forward at wider widths), REPEATS (1: how often the whole sequence runs; the table shows medians, and the ratio is the
 # median of back-to-back pairs, which this machine's +-20 % run-to-run noise needs), JAVA_OPTS (extra JVM options).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,8 @@ REPEATS=${REPEATS:-1}
 for rep in $(seq 1 "$REPEATS"); do
 for w in $WIDTHS; do
   for m in $METHODS; do
-    if [ "${m%-unfolded}" = forward ]; then steps=${STEPSFWD:-10}; warm=${WARMUPFWD:-3};
+    if [ "${m%-unfolded}" = forward ] && [ "$w" -le 16 ]; then steps=${STEPSFWD16:-20}; warm=${WARMUPFWD16:-10};
+    elif [ "${m%-unfolded}" = forward ]; then steps=${STEPSFWD:-5}; warm=${WARMUPFWD:-2};
     elif [ "$w" -le 16 ]; then steps=${STEPS16:-3}; warm=${WARMUP16:-2};
     else steps=${STEPS64:-1}; warm=${WARMUP64:-1}; fi
     echo "-- repeat $rep/$REPEATS: $m width $w: $warm warm-up + $steps timed (load $(cut -d' ' -f1 /proc/loadavg))" | tee -a "$LOG"

@@ -114,33 +114,47 @@ class MomentsBatchNormHelper extends MKLDNNBatchNormHelper {
         if (!fusedBackwardReady || !FUSED_BACKWARD || input.dataType() != DataType.FLOAT || epsilon.dataType() != DataType.FLOAT
                 || input.rank() != 4 || format != CNN2DFormat.NCHW || gamma == null || dGammaView == null
                 || dBetaView == null || !java.util.Arrays.equals(input.shape(), epsilon.shape())
-                || input.size(1) != mean.length() || input.length() > Integer.MAX_VALUE) {
+                || input.size(1) != mean.length() || input.length() > Integer.MAX_VALUE / Float.BYTES) {
             return super.backpropGradient(input, epsilon, shape, gamma, beta, dGammaView, dBetaView, eps, format,
                     workspaceMgr);
         }
         int n = (int) input.size(0);
         int c = (int) input.size(1);
         int hw = (int) (input.size(2) * input.size(3));
-        float[] x = floats(input);
-        float[] dy = floats(epsilon);
+        // read x and dy and write dx straight in their off-heap buffers, one (sample, channel) plane at a time through
+        // a small Java array (bulk copies of hw floats, loops the JIT vectorises): no full-size Java copies, which at
+        // width 64 ([256, 64, 32, 32]) were 3 x 67 MB of garbage per layer and call
+        FloatBuffer x = floatBuffer(input);
+        FloatBuffer dy = floatBuffer(epsilon);
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
+        INDArray target = out;
+        if (!contiguous(out)) { // a workspace may hand out a strided array: fill a plain one and copy
+            try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                target = Nd4j.createUninitialized(DataType.FLOAT, input.shape(), 'c');
+            }
+        }
+        FloatBuffer dx = target.data().asNio().asFloatBuffer();
         float[] mu = mean.toFloatVector();
         float[] vr = var.toFloatVector();
         float[] g = gamma.toFloatVector();
-        float[] dx = new float[x.length];
         float[] dGamma = new float[c];
         float[] dBeta = new float[c];
         float m = (float) n * hw;
         IntStream.range(0, c).parallel().forEach(ch -> {
+            float[] xp = new float[hw];
+            float[] dp = new float[hw];
             float r = (float) (1.0 / Math.sqrt(vr[ch] + eps));
             float m0 = mu[ch];
             double sumDy = 0;
             double sumDyXc = 0;
             for (int s = 0; s < n; s++) { // double sums: no slower here (a reduction loop is not vectorised anyway)
                 int off = (s * c + ch) * hw;
+                x.get(off, xp);
+                dy.get(off, dp);
                 for (int i = 0; i < hw; i++) {
-                    double d = dy[off + i];
+                    double d = dp[i];
                     sumDy += d;
-                    sumDyXc += d * (x[off + i] - m0);
+                    sumDyXc += d * (xp[i] - m0);
                 }
             }
             float db = (float) sumDy;
@@ -152,16 +166,16 @@ class MomentsBatchNormHelper extends MKLDNNBatchNormHelper {
             float k3 = k1 * dg * r / m;
             for (int s = 0; s < n; s++) {
                 int off = (s * c + ch) * hw;
+                x.get(off, xp);
+                dy.get(off, dp);
                 for (int i = 0; i < hw; i++) {
-                    dx[off + i] = k1 * dy[off + i] - k2 - k3 * (x[off + i] - m0);
+                    xp[i] = k1 * dp[i] - k2 - k3 * (xp[i] - m0);
                 }
+                dx.put(off, xp);
             }
         });
-        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
-        if (!contiguous(out)) { // a workspace may hand out a strided array: fill a plain one and copy
-            out.assign(Nd4j.create(dx, input.shape(), 'c'));
-        } else {
-            out.data().asNio().asFloatBuffer().put(dx);
+        if (target != out) {
+            out.assign(target);
         }
         dGammaView.assign(Nd4j.create(dGamma, dGammaView.shape(), 'c'));
         dBetaView.assign(Nd4j.create(dBeta, dBetaView.shape(), 'c'));
@@ -171,13 +185,10 @@ class MomentsBatchNormHelper extends MKLDNNBatchNormHelper {
         return new Pair<>(grad, out);
     }
 
-    /** Row-major floats of a FLOAT array (bulk copy when it is a plain c-ordered buffer, else via a copy). */
-    private static float[] floats(INDArray a) {
+    /** The row-major floats of a FLOAT array as a buffer view (of the array itself, or of a c-ordered copy). */
+    private static FloatBuffer floatBuffer(INDArray a) {
         INDArray c = contiguous(a) ? a : a.dup('c');
-        float[] f = new float[(int) c.length()];
-        FloatBuffer fb = c.data().asNio().asFloatBuffer();
-        fb.get(f);
-        return f;
+        return c.data().asNio().asFloatBuffer();
     }
 
     private static boolean contiguous(INDArray a) {
