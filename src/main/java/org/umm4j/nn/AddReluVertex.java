@@ -28,7 +28,7 @@ import java.util.Arrays;
  * two allocations. This vertex writes {@code a + b} into one new activation array and applies the ReLU to it in
  * place: two passes, one allocation. It has no parameters and no backward pass (inference graphs are never trained).
  */
-final class AddReluVertex extends GraphVertex {
+public final class AddReluVertex extends GraphVertex {
 
     @Override
     public AddReluVertex clone() {

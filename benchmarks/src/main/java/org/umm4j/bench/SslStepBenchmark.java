@@ -49,6 +49,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       it once per dataset) of the backbone alone to its pooled features, one batch of {@code --batch} images;</li>
  *   <li>{@code forward-unfolded}: the same through the unfolded graph, {@link Backbone#output} (inference mode,
  *       BatchNorm running statistics);</li>
+ *   <li>{@code forward-ab}: both in one JVM, alternating folded and unfolded batch by batch for {@code --steps}
+ *       rounds after {@code --warmup}; prints both medians and the median of the paired ratios (the figure that this
+ *       machine's run-to-run noise leaves intact); the row is the folded one;</li>
  *   <li>{@code simclr-phases}: the SimCLR step rebuilt from public API calls (stack, forward, NT-Xent, backward,
  *       updater) with each phase timed by {@link System#nanoTime}; its total is comparable with the {@code simclr}
  *       row (same work, no hidden extra).</li>
@@ -131,6 +134,7 @@ public final class SslStepBenchmark {
                 row = switch (name) {
                     case "forward" -> forward(rc, batch, warmup, steps, true);
                     case "forward-unfolded" -> forward(rc, batch, warmup, steps, false);
+                    case "forward-ab" -> forwardAb(rc, batch, warmup, steps);
                     case "simclr-phases" -> simclrPhases(rc, headScale, opt, batch, warmup, steps);
                     default -> sslStep(name, rc, headScale, opt, batch, warmup, steps, local, gc);
                 };
@@ -188,6 +192,41 @@ public final class SslStepBenchmark {
             }
         }
         return new Row(views.size(), median(t), median(c), g.numParams(), headShapes(g), Map.of());
+    }
+
+    /** Folded and unfolded forwards alternating on one batch: medians and the median of paired ratios. */
+    private static Row forwardAb(ResNetConfig rc, int batch, int warmup, int steps) {
+        Backbone b = Backbone.create(rc);
+        Nd4j.getRandom().setSeed(7);
+        INDArray x = Nd4j.randn(DataType.FLOAT, batch, 3, 32, 32);
+        InferenceGraph ig = InferenceGraph.of(b.graph(), Taps.POOL);
+        double[] folded = new double[steps];
+        double[] plain = new double[steps];
+        double[] ratio = new double[steps];
+        double[] cpuFolded = new double[steps];
+        double maxDiff = 0;
+        for (int i = 0; i < warmup + steps; i++) {
+            long t0 = System.nanoTime();
+            double c0 = cpu();
+            INDArray f = ig.activations(x, Taps.POOL).get(Taps.POOL);
+            long t1 = System.nanoTime();
+            double c1 = cpu();
+            INDArray u = b.output(x);
+            long t2 = System.nanoTime();
+            maxDiff = Math.max(maxDiff, f.sub(u).amaxNumber().doubleValue());
+            if (i >= warmup) {
+                int k = i - warmup;
+                folded[k] = (t1 - t0) / 1e9;
+                plain[k] = (t2 - t1) / 1e9;
+                ratio[k] = plain[k] / folded[k];
+                cpuFolded[k] = c1 - c0;
+            }
+        }
+        System.out.printf(Locale.ROOT, "forward-ab: %d rounds after %d warm-up: folded median %.4f s, unfolded median %.4f s,"
+                + " median paired unfolded/folded %.3fx, max |folded - unfolded| %.2e%n", steps, warmup, median(folded),
+                median(plain), median(ratio), maxDiff);
+        return new Row(1, median(folded), median(cpuFolded), b.graph().numParams(), "features " + rc.featureSize()
+                + " (folded; see the forward-ab line)", Map.of());
     }
 
     /** Inference-mode forward of the backbone alone (no heads) to its pooled features, folded or not. */
