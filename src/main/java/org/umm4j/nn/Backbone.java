@@ -180,20 +180,15 @@ public final class Backbone {
         if (taps == null || taps.length == 0) {
             throw new IllegalArgumentException("taps must name at least one vertex, e.g. " + knownTaps());
         }
-        int[] order = graph.topologicalSortOrder();
-        int[] position = new int[order.length];
-        for (int i = 0; i < order.length; i++) {
-            position[order[i]] = i;
-        }
-        int last = 0;
         for (String t : taps) {
-            last = Math.max(last, position[vertex(t).getVertexIndex()]);
+            vertex(t);
             if (!train && overwrittenInInference().contains(t)) {
                 throw new IllegalArgumentException("tap '" + t + "' feeds an in-place ActivationLayer and is overwritten"
                         + " in inference mode; read it with train = true or read the activation's output instead");
             }
         }
-        Map<String, INDArray> all = graph.feedForward(new INDArray[]{x}, last, train, true);
+        Map<String, INDArray> all = graph.feedForward(new INDArray[]{x}, InferenceGraph.lastPosition(graph, taps), train,
+                true);
         Map<String, INDArray> out = new LinkedHashMap<>();
         for (String t : taps) {
             INDArray a = Taps.INPUT.equals(t) ? x : all.get(t);

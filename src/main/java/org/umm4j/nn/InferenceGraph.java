@@ -382,6 +382,18 @@ public final class InferenceGraph {
         }
         // DL4J M2.1's output(List, ...) fails (NullPointerException) when two requested vertices' activations are
         // alive at once; feed forward to the last requested vertex instead (every activation up to it detached)
+        Map<String, INDArray> all = graph.feedForward(new INDArray[]{x}, lastPosition(graph, vertices), false, true);
+        for (String v : vertices) {
+            m.put(v, all.get(v));
+        }
+        return m;
+    }
+
+    /**
+     * @return the largest position in {@code graph}'s topological order among {@code vertices} (existing vertex
+     *     names): how far DL4J's {@code feedForward(inputs, layerTillIndex, ...)} must run to compute them all
+     */
+    static int lastPosition(ComputationGraph graph, String... vertices) {
         int[] order = graph.topologicalSortOrder();
         int[] position = new int[order.length];
         for (int i = 0; i < order.length; i++) {
@@ -391,10 +403,6 @@ public final class InferenceGraph {
         for (String v : vertices) {
             last = Math.max(last, position[graph.getVertex(v).getVertexIndex()]);
         }
-        Map<String, INDArray> all = graph.feedForward(new INDArray[]{x}, last, false, true);
-        for (String v : vertices) {
-            m.put(v, all.get(v));
-        }
-        return m;
+        return last;
     }
 }
