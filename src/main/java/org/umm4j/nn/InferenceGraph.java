@@ -146,8 +146,8 @@ public final class InferenceGraph {
                 .graphBuilder()
                 .addInputs(conf.getNetworkInputs().toArray(new String[0]));
         gb.validateOutputLayerConfig(false);
-        // vertex name in the copy -> the source layer whose parameters it takes (unfused layers only)
-        Map<String, String> copiedFrom = new LinkedHashMap<>();
+        // layers copied unchanged: they take the source layer's parameters of the same name
+        List<String> copied = new ArrayList<>();
         int relus = 0;
         for (String name : conf.getTopologicalOrderStr()) {
             if (conf.getNetworkInputs().contains(name) || removed.contains(name)) {
@@ -175,7 +175,7 @@ public final class InferenceGraph {
             } else if (v instanceof LayerVertex lv) {
                 Layer l = lv.getLayerConf().getLayer().clone();
                 gb.addLayer(name, l, lv.getPreProcessor(), inputs);
-                copiedFrom.put(name, name);
+                copied.add(name);
             } else {
                 gb.addVertex(name, v.clone(), inputs);
             }
@@ -186,11 +186,10 @@ public final class InferenceGraph {
         ComputationGraph g = new ComputationGraph(folded);
         // every parameter is written below: skip DL4J's random initialisation (most of the build time at width 64)
         g.init(n == 0 ? null : Nd4j.createUninitialized(conf.getDataType(), 1, n), false);
-        for (Map.Entry<String, String> e : copiedFrom.entrySet()) {
-            org.deeplearning4j.nn.api.Layer to = g.getLayer(e.getKey());
-            org.deeplearning4j.nn.api.Layer from = source.getLayer(e.getValue());
+        for (String name : copied) {
+            org.deeplearning4j.nn.api.Layer to = g.getLayer(name);
             if (to.numParams() > 0) {
-                to.setParams(from.params());
+                to.setParams(source.getLayer(name).params());
             }
         }
         for (Chain c : chainByConv.values()) {
