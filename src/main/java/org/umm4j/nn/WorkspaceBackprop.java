@@ -1,5 +1,6 @@
 package org.umm4j.nn;
 
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
@@ -40,6 +41,13 @@ import java.util.function.Function;
  * zeroing, memory held until the garbage collector frees it); with them DL4J reuses its buffers. Measured on
  * ResNet-18 at width 0.25, batch 256 (benchmarks/README.md): 118.6 vs 95.3 images/s and 1.6 vs 4.7 GB peak RSS.
  *
+ * <p>The twin also runs with DL4J's forward cache on ({@code CacheMode.DEVICE}): DL4J's convolution and dense layers
+ * otherwise recompute their forward pass inside the backward pass to get the pre-activation {@code z}, even for an
+ * identity activation, so every convolution ran forward twice per step (counted with oneDNN's verbose log: 40 instead
+ * of 20 convolution forwards per ResNet-18 step). The cache keeps one copy of each {@code z} in the step's workspace
+ * (width-64 SimCLR step: 21 % less CPU time, +25 % images/s, +0.7 GB resident memory). {@code -Dumm4j.cachemode=false}
+ * turns it off.
+ *
  * <p>Numerics are those of {@link ExternalGradients} (same forward, same {@code dL/dz}, same backward): tested to
  * float rounding on SimCLR, BYOL and MoCo steps. {@code -Dumm4j.workspaces=false} turns the path off.
  */
@@ -47,6 +55,9 @@ public final class WorkspaceBackprop {
     private static final Logger LOG = LoggerFactory.getLogger(WorkspaceBackprop.class);
     /** Name of the loss layer vertex of the twin graph. */
     public static final String LOSS_VERTEX = "umm4j_objective";
+
+    /** {@code -Dumm4j.cachemode=false} keeps DL4J's recomputation of each layer's forward pass in the backward pass. */
+    private static final boolean CACHE = !"false".equalsIgnoreCase(System.getProperty("umm4j.cachemode", "true"));
 
     private final ComputationGraph twin;
     private final Bound loss;
@@ -58,6 +69,14 @@ public final class WorkspaceBackprop {
      * @param graph a graph with one input and one output and no loss layer
      */
     public WorkspaceBackprop(ComputationGraph graph) {
+        this(graph, CACHE);
+    }
+
+    /**
+     * @param graph        a graph with one input and one output and no loss layer
+     * @param cacheForward whether layers cache their pre-activations in the forward pass for the backward pass
+     */
+    WorkspaceBackprop(ComputationGraph graph, boolean cacheForward) {
         Objects.requireNonNull(graph, "graph");
         if (graph.getNumInputArrays() != 1 || graph.getNumOutputArrays() != 1) {
             throw new IllegalArgumentException("graph must have one input and one output, has "
@@ -72,6 +91,9 @@ public final class WorkspaceBackprop {
                 .setOutputs(LOSS_VERTEX).build();
         ComputationGraphConfiguration conf = built.getConfiguration().clone();
         conf.setTrainingWorkspaceMode(WorkspaceMode.ENABLED);
+        if (cacheForward) {
+            conf.setCacheMode(CacheMode.DEVICE);
+        }
         this.twin = new ComputationGraph(conf);
         this.params = graph.params();
         this.gradients = graph.getFlattenedGradients();
@@ -80,9 +102,21 @@ public final class WorkspaceBackprop {
         // layers at it), then every layer's gradient views re-pointed into the original graph's flattened gradient
         twin.initGradientsView();
         twin.setBackpropGradientsViewArray(gradients);
+        if (cacheForward) {
+            // DL4J's convolution and dense layers recompute their forward pass in the backward pass (to get the
+            // pre-activation z for the activation's derivative, even for the identity) unless the forward pass caches
+            // z; with the cache each convolution runs forward once per step instead of twice. The twin gets it
+            // whatever the source graph says (TransferLearning drops the setting anyway).
+            twin.setCacheMode(CacheMode.DEVICE);
+        }
         // the layer holds its own copy of the configured loss function: bind that one
         this.loss = (Bound) ((LossLayer) twin.getLayer(LOSS_VERTEX).conf().getLayer()).getLossFn();
         LOG.debug("workspace twin built for graph {} ({} parameters)", System.identityHashCode(graph), params.length());
+    }
+
+    /** @return whether the twin's layers cache their forward pre-activations for the backward pass */
+    boolean cachesForward() {
+        return twin.getConfiguration().getCacheMode() == CacheMode.DEVICE;
     }
 
     /** @return whether the workspace path is on ({@code -Dumm4j.workspaces}, default true) */
