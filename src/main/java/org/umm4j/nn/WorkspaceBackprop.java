@@ -92,6 +92,10 @@ public final class WorkspaceBackprop {
         ComputationGraphConfiguration conf = built.getConfiguration().clone();
         conf.setTrainingWorkspaceMode(WorkspaceMode.ENABLED);
         if (cacheForward) {
+            // DL4J's convolution and dense layers recompute their forward pass in the backward pass (to get the
+            // pre-activation z for the activation's derivative, even for the identity) unless the forward pass caches
+            // z; with the cache each convolution runs forward once per step instead of twice. The twin gets it
+            // whatever the source graph says (TransferLearning drops the graph-level setting anyway).
             conf.setCacheMode(CacheMode.DEVICE);
         }
         this.twin = new ComputationGraph(conf);
@@ -103,11 +107,7 @@ public final class WorkspaceBackprop {
         twin.initGradientsView();
         twin.setBackpropGradientsViewArray(gradients);
         if (cacheForward) {
-            // DL4J's convolution and dense layers recompute their forward pass in the backward pass (to get the
-            // pre-activation z for the activation's derivative, even for the identity) unless the forward pass caches
-            // z; with the cache each convolution runs forward once per step instead of twice. The twin gets it
-            // whatever the source graph says (TransferLearning drops the setting anyway).
-            twin.setCacheMode(CacheMode.DEVICE);
+            twin.setCacheMode(CacheMode.DEVICE); // the layers keep their own copy of the setting
         }
         // the layer holds its own copy of the configured loss function: bind that one
         this.loss = (Bound) ((LossLayer) twin.getLayer(LOSS_VERTEX).conf().getLayer()).getLossFn();
