@@ -144,9 +144,7 @@ class InferenceGraphTest {
 
     @Test
     void headsAndOutputsAreCopiedUnchanged() {
-        ResNetConfig cfg = NnTestSupport.tiny(18, Stem.CIFAR, 0.125, 16, DataType.DOUBLE);
-        Backbone b = Backbone.create(cfg, new org.nd4j.linalg.learning.config.Sgd(0.1),
-                Heads.simclrProjector(cfg.featureSize()).scaled(1.0 / 64));
+        Backbone b = NnTestSupport.tinyWithProjector(DataType.DOUBLE);
         ComputationGraph g = b.graph();
         INDArray xt = NnTestSupport.random(15, DataType.DOUBLE, 8, 3, 16, 16);
         NnTestSupport.perturbBatchNorm(g, xt, 15);

@@ -32,6 +32,13 @@ final class NnTestSupport {
                 .optWidthMultiplier(width).optSeed(7).optDataType(dt).build();
     }
 
+    /** A tiny CIFAR ResNet-18 (width 1/8, 16 x 16 input) with the SimCLR projector at 1/64 of its size, SGD 0.1. */
+    static Backbone tinyWithProjector(DataType dt) {
+        ResNetConfig cfg = tiny(18, Stem.CIFAR, 0.125, 16, dt);
+        return Backbone.create(cfg, new org.nd4j.linalg.learning.config.Sgd(0.1),
+                Heads.simclrProjector(cfg.featureSize()).scaled(1.0 / 64));
+    }
+
     /**
      * Moves BN running statistics away from their initial (0, 1) by a few train-mode passes and gives
      * gamma/beta non-trivial values, so that tests comparing inference outputs exercise every parameter.

@@ -14,10 +14,7 @@ class WorkspaceBackpropTest {
 
     @Test
     void theForwardCacheChangesNoGradient() {
-        ResNetConfig cfg = NnTestSupport.tiny(18, Stem.CIFAR, 0.125, 16, DataType.FLOAT);
-        Backbone a = Backbone.create(cfg, new org.nd4j.linalg.learning.config.Sgd(0.1),
-                Heads.simclrProjector(cfg.featureSize()).scaled(1.0 / 64));
-        ComputationGraph ga = a.graph();
+        ComputationGraph ga = NnTestSupport.tinyWithProjector(DataType.FLOAT).graph();
         ComputationGraph gb = ga.clone();
         WorkspaceBackprop cached = new WorkspaceBackprop(ga, true);
         WorkspaceBackprop plain = new WorkspaceBackprop(gb, false);
