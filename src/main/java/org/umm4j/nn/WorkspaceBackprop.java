@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
+import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -19,7 +20,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.umm4j.backend.Umm4jBackend;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
@@ -32,7 +37,13 @@ import java.util.function.Function;
  * <p>How. A twin of the graph with a {@link LossLayer} (identity activation) on its output, whose loss function is
  * the objective bound for one call ({@link Bound}): DL4J's {@code computeGradientAndScore} runs the forward pass, asks
  * the loss layer for {@code dL/dz} (the objective's gradient of its batch-mean loss, returned as is), and back-propagates,
- * all inside its workspaces. The twin shares the original graph's parameter array and flattened gradient array
+ * all inside its workspaces. Graphs with several outputs get one such loss layer per output; the objective runs once,
+ * when DL4J asks the first of them, on all outputs at once (read from the loss layers' inputs, which the forward pass
+ * has set by then), so objectives that couple the outputs (VICRegL's global and local terms, SuperInfo's mean and
+ * log-variance) work unchanged. A 4-D output {@code [N, C, H, W]} reaches its loss layer flattened to
+ * {@code [N, C H W]} (row-major; DL4J's {@code CnnToFeedForwardPreProcessor}); the objective sees and returns it in
+ * its own shape. The objective may also read named activations inside the graph (SimSiam's projector output as the
+ * stop-gradient target), copied out of the workspaces before it runs. The twin shares the original graph's parameter array and flattened gradient array
  * ({@code init(params, false)}, {@code setBackpropGradientsViewArray}): the returned {@link Gradient} is a set of views
  * of the original graph's gradient, so the original graph's updater ({@link ExternalGradients#applyUpdater}), its
  * BatchNorm running statistics and its checkpoints are unchanged in layout and meaning.
@@ -49,48 +60,108 @@ import java.util.function.Function;
  * turns it off.
  *
  * <p>Numerics are those of {@link ExternalGradients} (same forward, same {@code dL/dz}, same backward): tested to
- * float rounding on SimCLR, BYOL and MoCo steps. {@code -Dumm4j.workspaces=false} turns the path off.
+ * float rounding on SimCLR, Barlow Twins, BYOL, MoCo v2, SimSiam, VICRegL and SuperInfo steps. {@code -Dumm4j.workspaces=false} turns the path off.
  */
 public final class WorkspaceBackprop {
     private static final Logger LOG = LoggerFactory.getLogger(WorkspaceBackprop.class);
-    /** Name of the loss layer vertex of the twin graph. */
+    /** Name of the loss layer vertex on the (first) output of the twin graph; output i > 0 gets this + "_" + i. */
     public static final String LOSS_VERTEX = "umm4j_objective";
 
     /** {@code -Dumm4j.cachemode=false} keeps DL4J's recomputation of each layer's forward pass in the backward pass. */
     private static final boolean CACHE = !"false".equalsIgnoreCase(System.getProperty("umm4j.cachemode", "true"));
 
-    private final ComputationGraph twin;
-    private final Bound loss;
+    private final ComputationGraph source;
+    private final boolean cacheForward;
     private final INDArray params;
     private final INDArray gradients;
-    private INDArray labels;
+    private final List<String> outputs;
+    /** Built at the first call, when the output shapes are known (4-D outputs need a flattening preprocessor). */
+    private ComputationGraph twin;
+    private List<Bound> losses;
+    /** per output: the shape of one sample's output ([d] or [c, h, w]) */
+    private List<long[]> sampleShapes;
+    private INDArray[] labels;
+
+    /** What an objective sees in one call: the outputs and the requested activations, copied out of the workspaces. */
+    public record Forward(List<INDArray> outputs, Map<String, INDArray> activations) {
+        /** Lists and map are copied (unmodifiable); the arrays are the call's own copies. */
+        public Forward {
+            outputs = List.copyOf(outputs);
+            activations = Map.copyOf(activations);
+        }
+
+        /** @return the named activation requested by {@link #backprop(INDArray, Collection, Function)} */
+        public INDArray activation(String name) {
+            INDArray a = activations.get(name);
+            if (a == null) {
+                throw new IllegalArgumentException("activation '" + name + "' was not requested; requested: "
+                        + activations.keySet());
+            }
+            return a;
+        }
+    }
 
     /**
-     * @param graph a graph with one input and one output and no loss layer
+     * @param graph a graph with one input, one or more outputs (2-D or 4-D) and no loss layer
      */
     public WorkspaceBackprop(ComputationGraph graph) {
         this(graph, CACHE);
     }
 
     /**
-     * @param graph        a graph with one input and one output and no loss layer
+     * @param graph        a graph with one input, one or more outputs and no loss layer
      * @param cacheForward whether layers cache their pre-activations in the forward pass for the backward pass
      */
     WorkspaceBackprop(ComputationGraph graph, boolean cacheForward) {
         Objects.requireNonNull(graph, "graph");
-        if (graph.getNumInputArrays() != 1 || graph.getNumOutputArrays() != 1) {
-            throw new IllegalArgumentException("graph must have one input and one output, has "
+        if (graph.getNumInputArrays() != 1 || graph.getNumOutputArrays() < 1) {
+            throw new IllegalArgumentException("graph must have one input and at least one output, has "
                     + graph.getNumInputArrays() + " and " + graph.getNumOutputArrays());
         }
         if (graph.getFlattenedGradients() == null) {
             graph.initGradientsView();
         }
-        String out = graph.getConfiguration().getNetworkOutputs().get(0);
-        ComputationGraph built = new TransferLearning.GraphBuilder(graph)
-                .addLayer(LOSS_VERTEX, new LossLayer.Builder(new Bound()).activation(Activation.IDENTITY).build(), out)
-                .setOutputs(LOSS_VERTEX).build();
+        this.source = graph;
+        this.cacheForward = cacheForward;
+        this.params = graph.params();
+        this.gradients = graph.getFlattenedGradients();
+        this.outputs = List.copyOf(graph.getConfiguration().getNetworkOutputs());
+    }
+
+    /** @return the twin's loss vertex on output {@code i} */
+    static String lossVertex(int i) {
+        return i == 0 ? LOSS_VERTEX : LOSS_VERTEX + "_" + i;
+    }
+
+    /** Builds the twin: one loss layer per output (4-D outputs through a flattening preprocessor). */
+    private void build(INDArray input) {
+        INDArray[] probe;
+        try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+            probe = source.output(false, input.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)).dup());
+        }
+        List<long[]> shapes = new ArrayList<>();
+        TransferLearning.GraphBuilder tb = new TransferLearning.GraphBuilder(source);
+        for (int i = 0; i < outputs.size(); i++) {
+            long[] s = probe[i].shape();
+            LossLayer layer = new LossLayer.Builder(new Bound()).activation(Activation.IDENTITY).build();
+            if (s.length == 2) {
+                tb.addLayer(lossVertex(i), layer, outputs.get(i));
+            } else if (s.length == 4) {
+                tb.addLayer(lossVertex(i), layer, new CnnToFeedForwardPreProcessor(s[2], s[3], s[1]), outputs.get(i));
+            } else {
+                throw new IllegalArgumentException("output '" + outputs.get(i) + "' has rank " + s.length
+                        + " (shape " + Arrays.toString(s) + "); expected 2 ([N, D]) or 4 ([N, C, H, W])");
+            }
+            shapes.add(Arrays.copyOfRange(s, 1, s.length));
+        }
+        String[] losses = new String[outputs.size()];
+        for (int i = 0; i < losses.length; i++) {
+            losses[i] = lossVertex(i);
+        }
+        ComputationGraph built = tb.setOutputs(losses).build();
         ComputationGraphConfiguration conf = built.getConfiguration().clone();
         conf.setTrainingWorkspaceMode(WorkspaceMode.ENABLED);
+        conf.setDataType(source.getConfiguration().getDataType()); // TransferLearning falls back to FLOAT
         if (cacheForward) {
             // DL4J's convolution and dense layers recompute their forward pass in the backward pass (to get the
             // pre-activation z for the activation's derivative, even for the identity) unless the forward pass caches
@@ -98,25 +169,35 @@ public final class WorkspaceBackprop {
             // whatever the source graph says (TransferLearning drops the graph-level setting anyway).
             conf.setCacheMode(CacheMode.DEVICE);
         }
-        this.twin = new ComputationGraph(conf);
-        this.params = graph.params();
-        this.gradients = graph.getFlattenedGradients();
-        twin.init(params, false);
+        ComputationGraph t = new ComputationGraph(conf);
+        t.init(row(params), false);
         // the twin's own gradient view first (DL4J would otherwise create one at the first backward pass and point its
         // layers at it), then every layer's gradient views re-pointed into the original graph's flattened gradient
-        twin.initGradientsView();
-        twin.setBackpropGradientsViewArray(gradients);
+        t.initGradientsView();
+        t.setBackpropGradientsViewArray(row(gradients));
         if (cacheForward) {
-            twin.setCacheMode(CacheMode.DEVICE); // the layers keep their own copy of the setting
+            t.setCacheMode(CacheMode.DEVICE); // the layers keep their own copy of the setting
         }
-        // the layer holds its own copy of the configured loss function: bind that one
-        this.loss = (Bound) ((LossLayer) twin.getLayer(LOSS_VERTEX).conf().getLayer()).getLossFn();
-        LOG.debug("workspace twin built for graph {} ({} parameters)", System.identityHashCode(graph), params.length());
+        // each layer holds its own copy of the configured loss function: bind those
+        List<Bound> bounds = new ArrayList<>();
+        for (String l : losses) {
+            bounds.add((Bound) ((LossLayer) t.getLayer(l).conf().getLayer()).getLossFn());
+        }
+        this.twin = t;
+        this.losses = bounds;
+        this.sampleShapes = shapes;
+        LOG.debug("workspace twin built for graph {} ({} parameters, outputs {})", System.identityHashCode(source),
+                params.length(), outputs);
+    }
+
+    /** {@code a} as a [1, n] view (DL4J's init wants that shape; some graphs hand out their arrays as [n]). */
+    private static INDArray row(INDArray a) {
+        return a.rank() == 2 ? a : a.reshape('c', 1, a.length());
     }
 
     /** @return whether the twin's layers cache their forward pre-activations for the backward pass */
     boolean cachesForward() {
-        return twin.getConfiguration().getCacheMode() == CacheMode.DEVICE;
+        return twin == null ? cacheForward : twin.getConfiguration().getCacheMode() == CacheMode.DEVICE;
     }
 
     /** @return whether the workspace path is on ({@code -Dumm4j.workspaces}, default true) */
@@ -139,7 +220,8 @@ public final class WorkspaceBackprop {
     }
 
     /**
-     * Runs one training-mode forward pass of {@code input}, the objective on the output, and the backward pass.
+     * Runs one training-mode forward pass of {@code input}, the objective on the output, and the backward pass (a graph
+     * with one output).
      *
      * @param input     the input batch
      * @param objective maps the output z ({@code [batch, outputSize]}, detached) to {@code dL/dz} of the same shape;
@@ -148,17 +230,53 @@ public final class WorkspaceBackprop {
      *         gradient (BatchNorm running statistics included, as from {@link ExternalGradients#backward})
      */
     public Gradient backprop(INDArray input, Function<INDArray, INDArray> objective) {
-        Objects.requireNonNull(input, "input");
         Objects.requireNonNull(objective, "objective");
+        if (outputs.size() != 1) {
+            throw new IllegalStateException("the graph has " + outputs.size() + " outputs " + outputs
+                    + ": use backprop(input, activations, objective)");
+        }
+        return backprop(input, List.of(), f -> List.of(objective.apply(f.outputs().get(0))));
+    }
+
+    /**
+     * Runs one training-mode forward pass of {@code input}, the objective on all outputs, and the backward pass.
+     *
+     * @param input       the input batch
+     * @param activations names of vertices whose training-mode activations the objective reads (constants for the
+     *                    gradient: no gradient flows into them from the objective); may be empty
+     * @param objective   maps the outputs (in the graph's output order, detached, each in its own shape) and the
+     *                    requested activations to {@code dL/dz} for each output, same order and shapes; it runs once
+     *                    per call, outside any workspace (its arguments and results may be kept)
+     * @return the gradients of the loss with respect to all parameters, as views of the original graph's flattened
+     *         gradient (BatchNorm running statistics included, as from {@link ExternalGradients#backward})
+     */
+    public Gradient backprop(INDArray input, Collection<String> activations,
+                             Function<Forward, List<INDArray>> objective) {
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(activations, "activations");
+        Objects.requireNonNull(objective, "objective");
+        if (twin == null) {
+            build(input);
+        }
+        Map<String, int[]> taps = new LinkedHashMap<>();
+        for (String a : activations) {
+            taps.put(a, consumer(a));
+        }
         Umm4jBackend.useFastBatchNorm(twin);
-        INDArray y = labels(input);
-        loss.bind(objective);
+        INDArray[] y = labels(input.size(0));
+        Joint joint = new Joint(objective, taps);
+        for (int i = 0; i < losses.size(); i++) {
+            losses.get(i).bind(joint, i);
+        }
         try {
             twin.setInputs(input);
             twin.setLabels(y);
             twin.computeGradientAndScore();
-            if (!loss.called()) {
-                throw new IllegalStateException("DL4J did not call the objective's loss function");
+            for (int i = 0; i < losses.size(); i++) {
+                if (!losses.get(i).called()) {
+                    throw new IllegalStateException("DL4J did not call the objective's loss function on output "
+                            + outputs.get(i));
+                }
             }
             // the same per-parameter views, with the original graph's flattened array as the whole: DL4J's updater
             // treats a Gradient whose flattened array is not its own as "external" and then also steps the parameters
@@ -170,97 +288,156 @@ public final class WorkspaceBackprop {
             }
             return g;
         } finally {
-            loss.unbind();
+            for (Bound b : losses) {
+                b.unbind();
+            }
             twin.clear();
         }
     }
 
-    /** Placeholder labels shaped like the output (the loss layer wants some); the width from one inference row. */
-    private INDArray labels(INDArray input) {
-        long n = input.size(0);
-        if (labels == null || labels.size(0) != n) {
+    /** The twin vertex index that takes activation {@code name} as an input, and which input it is. */
+    private int[] consumer(String name) {
+        if (twin.getVertex(name) == null) {
+            throw new IllegalArgumentException("no vertex named '" + name + "' in the graph");
+        }
+        for (Map.Entry<String, List<String>> e : twin.getConfiguration().getVertexInputs().entrySet()) {
+            int k = e.getValue().indexOf(name);
+            if (k >= 0) {
+                return new int[]{twin.getVertex(e.getKey()).getVertexIndex(), k};
+            }
+        }
+        throw new IllegalArgumentException("vertex '" + name + "' feeds no other vertex; its activation is not kept");
+    }
+
+    /** Placeholder labels shaped like the loss layers' inputs (the loss layers want some). */
+    private INDArray[] labels(long n) {
+        if (labels == null || labels[0].size(0) != n) {
             try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-                long width = labels != null ? labels.size(1)
-                        : twin.outputSingle(false, input.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1))
-                        .dup()).size(1);
-                labels = Nd4j.zeros(params.dataType(), n, width);
+                labels = new INDArray[sampleShapes.size()];
+                for (int i = 0; i < labels.length; i++) {
+                    long width = Arrays.stream(sampleShapes.get(i)).reduce(1, (a, b) -> a * b);
+                    labels[i] = Nd4j.zeros(params.dataType(), n, width);
+                }
             }
         }
         return labels;
     }
 
+    /** One call's objective over all outputs, run when DL4J first asks any loss layer. */
+    private final class Joint {
+        private final Function<Forward, List<INDArray>> objective;
+        private final Map<String, int[]> taps;
+        private INDArray[] flatGradients;
+
+        Joint(Function<Forward, List<INDArray>> objective, Map<String, int[]> taps) {
+            this.objective = objective;
+            this.taps = taps;
+        }
+
+        INDArray gradient(int i, INDArray preOutput) {
+            if (flatGradients == null) {
+                run();
+            }
+            INDArray g = flatGradients[i];
+            if (!Arrays.equals(g.shape(), preOutput.shape())) {
+                throw new IllegalStateException("output " + outputs.get(i) + ": the loss layer holds "
+                        + Arrays.toString(preOutput.shape()) + ", the gradient is " + Arrays.toString(g.shape()));
+            }
+            return g;
+        }
+
+        private void run() {
+            try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                List<INDArray> zs = new ArrayList<>();
+                for (int i = 0; i < outputs.size(); i++) {
+                    // the loss vertex's own input: the output before any flattening
+                    zs.add(twin.getVertex(lossVertex(i)).getInputs()[0].dup('c'));
+                }
+                Map<String, INDArray> acts = new LinkedHashMap<>();
+                taps.forEach((name, at) -> acts.put(name, twin.getVertices()[at[0]].getInputs()[at[1]].dup('c')));
+                List<INDArray> gs = objective.apply(new Forward(zs, acts));
+                if (gs == null || gs.size() != zs.size()) {
+                    throw new IllegalArgumentException("objective: expected " + zs.size() + " gradient(s) (one per output "
+                            + outputs + "), got " + (gs == null ? "null" : gs.size()));
+                }
+                INDArray[] flat = new INDArray[zs.size()];
+                for (int i = 0; i < flat.length; i++) {
+                    INDArray z = zs.get(i);
+                    INDArray g = gs.get(i);
+                    if (g == null || !Arrays.equals(g.shape(), z.shape())) {
+                        throw new IllegalArgumentException("objective: expected dL/dz of shape "
+                                + Arrays.toString(z.shape()) + " for output " + outputs.get(i) + ", got "
+                                + (g == null ? "null" : Arrays.toString(g.shape())));
+                    }
+                    flat[i] = g.castTo(z.dataType()).dup('c').reshape('c', z.size(0), z.length() / z.size(0));
+                }
+                flatGradients = flat;
+            }
+        }
+    }
+
     /**
-     * The loss function of the twin's loss layer: the objective bound for one {@link #backprop} call. DL4J may ask for
-     * the score and the gradient separately; the objective runs on the first request and both are cached. The labels
-     * DL4J passes are a placeholder and are ignored. Not meant to be serialised with a model (it is never part of a
-     * saved graph).
+     * The loss function of one of the twin's loss layers: output {@code i} of the objective bound for one
+     * {@link #backprop} call. DL4J may ask for the score and the gradient separately; the objective runs on the first
+     * request of any loss layer and its results are kept for the call. The labels DL4J passes are a placeholder and
+     * are ignored. Not meant to be serialised with a model (it is never part of a saved graph).
      */
     public static final class Bound implements ILossFunction {
         private static final long serialVersionUID = 1L;
-        private transient Function<INDArray, INDArray> objective;
-        private transient INDArray gradient;
+        private transient Joint joint;
+        private transient int index;
+        private transient boolean called;
 
         /** Bound to nothing; {@link WorkspaceBackprop} binds it for each call. */
         public Bound() {
         }
 
-        void bind(Function<INDArray, INDArray> f) {
-            objective = f;
-            gradient = null;
+        void bind(Joint j, int i) {
+            joint = j;
+            index = i;
+            called = false;
         }
 
         void unbind() {
-            objective = null;
-            gradient = null;
+            joint = null;
+            called = false;
         }
 
         boolean called() {
-            return gradient != null;
+            return called;
         }
 
-        private void ensure(INDArray preOutput) {
-            if (objective == null) {
+        private INDArray gradient(INDArray preOutput) {
+            if (joint == null) {
                 throw new IllegalStateException("the umm4j objective loss layer is only usable through "
                         + "WorkspaceBackprop.backprop (it has no objective bound)");
             }
-            if (gradient != null) {
-                return;
-            }
-            try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-                INDArray z = preOutput.dup();
-                INDArray g = objective.apply(z);
-                if (g == null || !Arrays.equals(g.shape(), z.shape())) {
-                    throw new IllegalArgumentException("objective: expected dL/dz of shape " + Arrays.toString(z.shape())
-                            + ", got " + (g == null ? "null" : Arrays.toString(g.shape())));
-                }
-                gradient = g.castTo(z.dataType());
-            }
+            called = true;
+            return joint.gradient(index, preOutput);
         }
 
         @Override
         public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
                                    boolean average) {
-            ensure(preOutput);
+            gradient(preOutput);
             return 0; // umm4j reads the loss from the objective; DL4J's score is not used
         }
 
         @Override
         public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-            ensure(preOutput);
+            gradient(preOutput);
             return Nd4j.zeros(preOutput.dataType(), preOutput.size(0), 1);
         }
 
         @Override
         public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-            ensure(preOutput);
-            return gradient;
+            return gradient(preOutput);
         }
 
         @Override
         public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
                                                               IActivation activationFn, INDArray mask, boolean average) {
-            ensure(preOutput);
-            return new Pair<>(0.0, gradient);
+            return new Pair<>(0.0, gradient(preOutput));
         }
 
         @Override

@@ -270,7 +270,7 @@ final class ComposedMethod implements SslMethod {
         if (targets == Methods.Targets.PROTOTYPES) {
             return swavStep(online, views, iteration, epoch, n);
         }
-        LossAndGradients lg = workspacePath() ? workspaceLossAndBackprop(online, views, n)
+        LossAndGradients lg = workspacePath() ? workspaceLossAndBackprop(online, views, iteration, n)
                 : lossAndBackprop(online, views, iteration, n);
         ExternalGradients.applyUpdater(online, lastGradient, (int) iteration, epoch);
         if (targets == Methods.Targets.EMA) {
@@ -303,39 +303,30 @@ final class ComposedMethod implements SslMethod {
         return workspaceTwin;
     }
 
-    /** Single-output methods whose objective needs only the output (and the target network's) take the fast path. */
+    /** Every method but SwAV (several forward passes per step, one per crop size) takes the fast path. */
     private boolean workspacePath() {
         boolean on = workspaceOverride != null ? workspaceOverride : WorkspaceBackprop.enabled();
-        return on && (targets == Methods.Targets.NONE || targets == Methods.Targets.EMA
-                || targets == Methods.Targets.QUEUE);
+        return on && targets != Methods.Targets.PROTOTYPES;
     }
 
     /**
      * {@link #lossAndBackprop} through DL4J's training path with workspaces on ({@link WorkspaceBackprop}): the same
      * forward pass, objective and backward pass, with the activations in reused buffers.
      */
-    LossAndGradients workspaceLossAndBackprop(ComputationGraph online, List<INDArray> views, int n) {
+    LossAndGradients workspaceLossAndBackprop(ComputationGraph online, List<INDArray> views, long iteration, int n) {
         if (workspaceTwin == null || !workspaceTwin.isFor(online)) {
             workspaceTwin = new WorkspaceBackprop(online);
         }
         Umm4jBackend.useFastBatchNorm(online); // the online graph shows the configured helpers (its twin uses its own)
         INDArray x = Nd4j.concat(0, views.get(0), views.get(1));
-        INDArray t = targets == Methods.Targets.NONE ? null : targetOutput(x);
+        // before the twin's pass: the target network must not run inside the twin's workspaces
+        INDArray t = targetOutputIfAny(x);
+        List<String> read = targets == Methods.Targets.SELF ? List.of(heads.get(0).name()) : List.of();
         LossAndGradients[] result = new LossAndGradients[1];
-        lastGradient = workspaceTwin.backprop(x, out -> {
-            INDArray o1 = rows(out, 0, n);
-            INDArray o2 = rows(out, n, 2 * n);
-            ObjectiveInput input = switch (targets) {
-                case NONE -> ObjectiveInput.of(o1, o2);
-                case EMA -> ObjectiveInput.withTargets(o1, o2, rows(t, 0, n), rows(t, n, 2 * n));
-                // symmetric MoCo: q1 against k2 and q2 against k1
-                case QUEUE -> new ObjectiveInput(List.of(o1, o2), List.of(rows(t, n, 2 * n), rows(t, 0, n)),
-                        Map.of(QUEUE, queue.negatives()));
-                default -> throw new IllegalStateException("no workspace path for " + targets);
-            };
-            LossAndGradients lg = objective.compute(input);
+        lastGradient = workspaceTwin.backprop(x, read, f -> {
+            LossAndGradients lg = objective.compute(objectiveInput(f.outputs(), f.activations(), t, iteration, n));
             result[0] = lg;
-            return Nd4j.concat(0, lg.gradient(0), lg.gradient(1));
+            return outputGradients(lg, f.outputs().size());
         });
         return result[0];
     }
@@ -349,48 +340,72 @@ final class ComposedMethod implements SslMethod {
         Umm4jBackend.useFastBatchNorm(online);
         INDArray x = Nd4j.concat(0, views.get(0), views.get(1));
         Map<String, INDArray> acts = online.feedForward(new INDArray[]{x}, true, false);
-        List<String> outNames = online.getConfiguration().getNetworkOutputs();
-        INDArray out = acts.get(outNames.get(0));
+        List<INDArray> outs = new ArrayList<>();
+        for (String o : online.getConfiguration().getNetworkOutputs()) {
+            outs.add(acts.get(o));
+        }
+        Map<String, INDArray> read = targets == Methods.Targets.SELF
+                ? Map.of(heads.get(0).name(), acts.get(heads.get(0).name()).dup()) : Map.of();
+        LossAndGradients lg = objective.compute(objectiveInput(outs, read, targetOutputIfAny(x), iteration, n));
+        List<INDArray> grads = outputGradients(lg, outs.size());
+        INDArray[] eps = new INDArray[grads.size()];
+        for (int k = 0; k < eps.length; k++) {
+            eps[k] = grads.get(k).castTo(outs.get(k).dataType());
+        }
+        lastGradient = online.backpropGradient(eps);
+        return lg;
+    }
+
+    /** The target network's output for EMA and queue targets, else null. */
+    private INDArray targetOutputIfAny(INDArray x) {
+        return targets == Methods.Targets.EMA || targets == Methods.Targets.QUEUE ? targetOutput(x) : null;
+    }
+
+    /**
+     * The objective's input from the online outputs of the stacked views (rows 0..n-1 view 1, n..2n-1 view 2).
+     *
+     * @param outs the graph's outputs: projections [2n, D] (and VICRegL's maps [2n, C, H, W] or SuperInfo's
+     *             log-variances [2n, D])
+     * @param read SimSiam: the projector output (the stop-gradient target) under the projector head's name
+     * @param t    the target network's output [2n, D] for EMA and queue targets, else null
+     */
+    private ObjectiveInput objectiveInput(List<INDArray> outs, Map<String, INDArray> read, INDArray t, long iteration,
+                                          int n) {
+        INDArray out = outs.get(0);
         INDArray o1 = rows(out, 0, n);
         INDArray o2 = rows(out, n, 2 * n);
-        ObjectiveInput input = switch (targets) {
+        return switch (targets) {
             case NONE -> ObjectiveInput.of(o1, o2);
             case SELF -> {
-                INDArray z = acts.get(heads.get(0).name()).dup();
+                INDArray z = read.get(heads.get(0).name());
                 yield ObjectiveInput.withTargets(o1, o2, rows(z, 0, n), rows(z, n, 2 * n));
             }
-            case EMA -> {
-                INDArray t = targetOutput(x);
-                yield ObjectiveInput.withTargets(o1, o2, rows(t, 0, n), rows(t, n, 2 * n));
-            }
-            case QUEUE -> {
-                INDArray k = targetOutput(x);
-                // symmetric MoCo: q1 against k2 and q2 against k1
-                yield new ObjectiveInput(List.of(o1, o2), List.of(rows(k, n, 2 * n), rows(k, 0, n)),
-                        Map.of(QUEUE, queue.negatives()));
-            }
+            case EMA -> ObjectiveInput.withTargets(o1, o2, rows(t, 0, n), rows(t, n, 2 * n));
+            // symmetric MoCo: q1 against k2 and q2 against k1
+            case QUEUE -> new ObjectiveInput(List.of(o1, o2), List.of(rows(t, n, 2 * n), rows(t, 0, n)),
+                    Map.of(QUEUE, queue.negatives()));
             case LOCAL_MAPS -> {
-                INDArray y = acts.get(outNames.get(1));
+                INDArray y = outs.get(1);
                 INDArray coords = gridCoords(n, (int) y.size(2), (int) y.size(3), y.dataType());
                 yield new ObjectiveInput(List.of(o1, o2, maps(y, 0, n), maps(y, n, 2 * n)), List.of(),
                         Map.of("coords1", coords, "coords2", coords));
             }
             case GAUSSIAN -> {
-                INDArray lv = acts.get(outNames.get(1));
+                INDArray lv = outs.get(1);
                 yield new ObjectiveInput(List.of(o1, o2, rows(lv, 0, n), rows(lv, n, 2 * n)), List.of(),
                         Map.of(SuperInfo.NOISE1, noise(iteration, 1, o1), SuperInfo.NOISE2, noise(iteration, 2, o2)));
             }
             case PROTOTYPES -> throw new IllegalStateException("swav steps through swavStep");
         };
-        LossAndGradients lg = objective.compute(input);
-        INDArray grad = Nd4j.concat(0, lg.gradient(0), lg.gradient(1)).castTo(out.dataType());
-        if (outNames.size() == 2) {
-            INDArray grad2 = Nd4j.concat(0, lg.gradient(2), lg.gradient(3)).castTo(out.dataType());
-            lastGradient = online.backpropGradient(grad, grad2);
-        } else {
-            lastGradient = online.backpropGradient(grad);
+    }
+
+    /** dL/d(output) per graph output: the two views' gradients stacked back into [2n, ...] for each output. */
+    private static List<INDArray> outputGradients(LossAndGradients lg, int outputs) {
+        List<INDArray> g = new ArrayList<>();
+        for (int k = 0; k < outputs; k++) {
+            g.add(Nd4j.concat(0, lg.gradient(2 * k), lg.gradient(2 * k + 1)));
         }
-        return lg;
+        return g;
     }
 
     /** The VICRegL grid convention: [N, H W, 2] with (x, y) = ((j + 0.5) / W, (i + 0.5) / H) in row-major (i, j). */

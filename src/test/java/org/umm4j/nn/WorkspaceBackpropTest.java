@@ -6,8 +6,23 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.Sgd;
+
+import java.util.List;
+import java.util.Map;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class WorkspaceBackpropTest {
@@ -30,5 +45,82 @@ class WorkspaceBackpropTest {
             // BatchNorm running statistics are updated identically by both forward passes
             assertEquals(gb.params(), ga.params(), "step " + step);
         }
+    }
+
+    /**
+     * input [N, 3, 6, 6] -> conv 3x3 (4) -> BN -> ReLU "r" -> conv 1x1 (5) = output "maps" [N, 5, 6, 6], and
+     * "r" -> average pool -> dense (3) = output "z" [N, 3]: two outputs, one of them 4-D, and an inner activation.
+     */
+    private static ComputationGraph twoOutputs(DataType dt) {
+        ComputationGraph g = new ComputationGraph(ResNets.globalConfig(5, dt, new Sgd(0.1)).graphBuilder()
+                .addInputs("in").setInputTypes(InputType.convolutional(6, 6, 3))
+                .addLayer("c", new ConvolutionLayer.Builder(3, 3).nOut(4).padding(1, 1).hasBias(false)
+                        .activation(Activation.IDENTITY).build(), "in")
+                .addLayer("bn", new BatchNormalization.Builder().nOut(4).build(), "c")
+                .addLayer("r", new ActivationLayer.Builder().activation(Activation.RELU).build(), "bn")
+                .addLayer("maps", new ConvolutionLayer.Builder(1, 1).nOut(5).activation(Activation.IDENTITY).build(), "r")
+                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "r")
+                .addLayer("z", new DenseLayer.Builder().nOut(3).activation(Activation.IDENTITY).build(), "pool")
+                .setOutputs("z", "maps").build());
+        g.init();
+        return g;
+    }
+
+    @Test
+    void twoOutputsWithMapsAndAnInnerActivationMatchTheExternalGradientPath() {
+        ComputationGraph ga = twoOutputs(DataType.DOUBLE);
+        ComputationGraph gb = ga.clone();
+        WorkspaceBackprop wb = new WorkspaceBackprop(ga);
+        for (int step = 0; step < 2; step++) {
+            INDArray x = NnTestSupport.random(40 + step, DataType.DOUBLE, 4, 3, 6, 6);
+            // a coupled objective: dL/dz and dL/dmaps each depend on both outputs
+            INDArray[] seen = new INDArray[3];
+            Gradient g1 = wb.backprop(x, List.of("r"), f -> {
+                INDArray z = f.outputs().get(0);
+                INDArray m = f.outputs().get(1);
+                seen[0] = z;
+                seen[1] = m;
+                seen[2] = f.activation("r");
+                return List.of(z.div(10).addi(m.meanNumber().doubleValue()), m.mul(0.2).subi(z.sumNumber().doubleValue() / 50));
+            });
+            gb.getConfiguration().setTrainingWorkspaceMode(WorkspaceMode.NONE);
+            Map<String, INDArray> acts = gb.feedForward(new INDArray[]{x.dup()}, true, false);
+            INDArray z = acts.get("z");
+            INDArray m = acts.get("maps");
+            assertEquals(4, seen[1].rank(), "the objective sees the maps in their own shape");
+            assertEquals(z, seen[0], "step " + step);
+            assertEquals(m, seen[1], "step " + step);
+            assertEquals(acts.get("r"), seen[2], "step " + step);
+            Gradient g2 = gb.backpropGradient(z.div(10).addi(m.meanNumber().doubleValue()),
+                    m.mul(0.2).subi(z.sumNumber().doubleValue() / 50));
+            double diff = g1.gradient().sub(g2.gradient()).amaxNumber().doubleValue();
+            assertTrue(diff < 1e-12, "step " + step + ": gradients differ by " + diff);
+            assertTrue(g1.gradient().amaxNumber().doubleValue() > 1e-3);
+            assertEquals(gb.params(), ga.params(), "BatchNorm statistics, step " + step);
+        }
+    }
+
+    @Test
+    void wrongRequestsNameWhatWasExpected() {
+        ComputationGraph g = twoOutputs(DataType.FLOAT);
+        WorkspaceBackprop wb = new WorkspaceBackprop(g);
+        INDArray x = NnTestSupport.random(3, DataType.FLOAT, 2, 3, 6, 6);
+        IllegalStateException one = assertThrows(IllegalStateException.class, () -> wb.backprop(x, zz -> zz));
+        assertTrue(one.getMessage().contains("2 outputs"), one.getMessage());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> wb.backprop(x, List.of("nope"), f -> f.outputs()));
+        assertTrue(unknown.getMessage().contains("'nope'"), unknown.getMessage());
+        IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+                () -> wb.backprop(x, List.of(), f -> List.of(f.outputs().get(0))));
+        assertTrue(count.getMessage().contains("expected 2 gradient(s)"), count.getMessage());
+        IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+                () -> wb.backprop(x, List.of(), f -> List.of(f.outputs().get(0), f.outputs().get(0))));
+        assertTrue(shape.getMessage().contains("[2, 5, 6, 6]") && shape.getMessage().contains("maps"), shape.getMessage());
+        IllegalArgumentException notRead = assertThrows(IllegalArgumentException.class,
+                () -> wb.backprop(x, List.of(), f -> List.of(f.activation("r"))));
+        assertTrue(notRead.getMessage().contains("'r' was not requested"), notRead.getMessage());
+        // after the failures a correct call still works
+        Gradient ok = wb.backprop(x, List.of(), f -> List.of(f.outputs().get(0).mul(0.1), f.outputs().get(1).mul(0.1)));
+        assertTrue(ok.gradient().amaxNumber().doubleValue() > 0);
     }
 }
