@@ -3,6 +3,7 @@ package org.umm4j.umm;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.umm4j.nn.WorkspaceBackprop;
 import org.deeplearning4j.nn.conf.graph.ScaleVertex;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -402,56 +403,52 @@ public final class UmmProblem implements BilevelProblem {
                 unpack(phi, phiKeys, phiLength, "phi");
             }
             Map<String, Double> parts = new LinkedHashMap<>();
-            INDArray[] out = forward(views);
-            INDArray z = out[0];
-            INDArray o = out[1];
-            if (fromThisForward) {
-                buildMembership(z);
-            }
-            int n = batch;
-            INDArray o1 = rows(o, 0, n);
-            INDArray o2 = rows(o, n, 2 * n);
-            ObjectiveInput in = targets.isEmpty() ? ObjectiveInput.of(o1, o2)
-                    : new ObjectiveInput(List.of(o1, o2), targets, Map.of());
-            LossAndGradients lg = objective.compute(in);
-            double loss = lg.loss();
-            parts.put("ssl", lg.loss());
-            INDArray dOut = Nd4j.concat(0, lg.gradient(0), lg.gradient(1)).castTo(o.dataType());
-            INDArray dZ = Nd4j.zeros(z.dataType(), z.shape());
-            if (dr) {
-                double rr = sparseMembership != null ? codingRate.rateReduction(z, sparseMembership)
-                        : codingRate.rateReduction(z, membership);
-                parts.put("dR", rr);
-                loss -= config.lambda() * rr;
-                if (withGradient) {
-                    INDArray g = sparseMembership != null ? codingRate.rateReductionGradient(z, sparseMembership)
-                            : codingRate.rateReductionGradient(z, membership);
-                    dZ.subi(g.castTo(z.dataType()).muli(config.lambda()));
-                }
-            }
+            double[] loss = new double[1];
             Map<String, INDArray> grads = null;
-            if (withGradient) {
-                grads = copyGradients(net.backpropGradient(dZ, dOut));
+            if (withGradient && workspacePath()) {
+                // DL4J's training path with workspaces and its forward cache (WorkspaceBackprop): the same forward,
+                // terms and backward as below, in reused buffers, each layer's forward run once
+                INDArray[] zAt = new INDArray[1];
+                double[] ssl = new double[1];
+                grads = copyGradients(twin().backprop(views, List.of(), f -> {
+                    INDArray z = f.outputs().get(0);
+                    zAt[0] = z;
+                    INDArray[] d = mainTerms(z, f.outputs().get(1), fromThisForward, dr, true, parts, loss, ssl);
+                    return List.of(d[0], d[1]);
+                }));
                 if (atStart && bnSteps == null) {
-                    captureStart(grads, z, lg.loss());
+                    captureStart(grads, zAt[0], ssl[0]);
+                }
+            } else {
+                INDArray[] out = forward(views);
+                double[] ssl = new double[1];
+                INDArray[] d = mainTerms(out[0], out[1], fromThisForward, dr, withGradient, parts, loss, ssl);
+                if (withGradient) {
+                    grads = copyGradients(net.backpropGradient(d[0], d[1]));
+                    if (atStart && bnSteps == null) {
+                        captureStart(grads, out[0], ssl[0]);
+                    }
                 }
             }
             if (js) {
-                INDArray zs = forward(perturbation.stacked())[0];
-                CpaSketch.LogVolumes lv = config.sketch().logVolumes(zs, perturbation);
-                JsDivergence.Result r = JsDivergence.uniformVsSoftmax(lv.values());
-                parts.put("js", r.value());
-                loss += config.beta() * r.value();
-                if (withGradient) {
-                    double[] gs = r.gradLogVolume().clone();
-                    for (int i = 0; i < gs.length; i++) {
-                        gs[i] *= config.beta();
-                    }
-                    INDArray dZs = lv.backward(gs).castTo(zs.dataType());
-                    INDArray dOs = Nd4j.zeros(zs.dataType(), zs.size(0), o.size(1));
-                    Map<String, INDArray> g2 = copyGradients(net.backpropGradient(dZs, dOs));
+                if (withGradient && workspacePath()) {
+                    Map<String, INDArray> g2 = copyGradients(twin().backprop(perturbation.stacked(), List.of(), f -> {
+                        INDArray zs = f.outputs().get(0);
+                        INDArray dZs = jsTerm(zs, true, parts, loss);
+                        return List.of(dZs, Nd4j.zeros(zs.dataType(), f.outputs().get(1).shape()));
+                    }));
                     for (Map.Entry<String, INDArray> e : g2.entrySet()) {
                         grads.merge(e.getKey(), e.getValue(), INDArray::addi);
+                    }
+                } else {
+                    INDArray[] outs = forward(perturbation.stacked());
+                    INDArray dZs = jsTerm(outs[0], withGradient, parts, loss);
+                    if (withGradient) {
+                        INDArray dOs = Nd4j.zeros(outs[0].dataType(), outs[1].shape());
+                        Map<String, INDArray> g2 = copyGradients(net.backpropGradient(dZs, dOs));
+                        for (Map.Entry<String, INDArray> e : g2.entrySet()) {
+                            grads.merge(e.getKey(), e.getValue(), INDArray::addi);
+                        }
                     }
                 }
             }
@@ -461,10 +458,90 @@ public final class UmmProblem implements BilevelProblem {
                 gt = pack(grads, thetaKeys, thetaLength);
                 gp = pack(grads, phiKeys, phiLength);
             }
-            return new Evaluation(loss, gt, gp, parts);
+            return new Evaluation(loss[0], gt, gp, parts);
         } finally {
             net.params().assign(saved);
         }
+    }
+
+    /**
+     * L_SSL of f_l's output of the two views and, for the outer problem, - lambda dR of the pooled features: adds
+     * them to {@code loss[0]} and {@code parts}, sets {@code ssl[0]} to L_SSL.
+     *
+     * @param z pooled features [2B, D] of this forward pass
+     * @param o f_l's output [2B, D_out]
+     * @return {dL/dz, dL/do} (zeros for dz without dR; null entries without the gradient)
+     */
+    private INDArray[] mainTerms(INDArray z, INDArray o, boolean fromThisForward, boolean dr, boolean withGradient,
+                                 Map<String, Double> parts, double[] loss, double[] ssl) {
+        if (fromThisForward) {
+            buildMembership(z);
+        }
+        int n = batch;
+        INDArray o1 = rows(o, 0, n);
+        INDArray o2 = rows(o, n, 2 * n);
+        ObjectiveInput in = targets.isEmpty() ? ObjectiveInput.of(o1, o2)
+                : new ObjectiveInput(List.of(o1, o2), targets, Map.of());
+        LossAndGradients lg = objective.compute(in);
+        loss[0] += lg.loss();
+        ssl[0] = lg.loss();
+        parts.put("ssl", lg.loss());
+        INDArray dOut = withGradient ? Nd4j.concat(0, lg.gradient(0), lg.gradient(1)).castTo(o.dataType()) : null;
+        INDArray dZ = withGradient ? Nd4j.zeros(z.dataType(), z.shape()) : null;
+        if (dr) {
+            double rr = sparseMembership != null ? codingRate.rateReduction(z, sparseMembership)
+                    : codingRate.rateReduction(z, membership);
+            parts.put("dR", rr);
+            loss[0] -= config.lambda() * rr;
+            if (withGradient) {
+                INDArray g = sparseMembership != null ? codingRate.rateReductionGradient(z, sparseMembership)
+                        : codingRate.rateReductionGradient(z, membership);
+                dZ.subi(g.castTo(z.dataType()).muli(config.lambda()));
+            }
+        }
+        return new INDArray[]{dZ, dOut};
+    }
+
+    /**
+     * beta JS(uniform || softmax of the sketch's log-volumes) of the perturbed batch's pooled features {@code zs}:
+     * added to {@code loss[0]} and {@code parts}.
+     *
+     * @return dL/dzs (null without the gradient)
+     */
+    private INDArray jsTerm(INDArray zs, boolean withGradient, Map<String, Double> parts, double[] loss) {
+        CpaSketch.LogVolumes lv = config.sketch().logVolumes(zs, perturbation);
+        JsDivergence.Result r = JsDivergence.uniformVsSoftmax(lv.values());
+        parts.put("js", r.value());
+        loss[0] += config.beta() * r.value();
+        if (!withGradient) {
+            return null;
+        }
+        double[] gs = r.gradLogVolume().clone();
+        for (int i = 0; i < gs.length; i++) {
+            gs[i] *= config.beta();
+        }
+        return lv.backward(gs).castTo(zs.dataType());
+    }
+
+    /** The workspace twin of {@link #net} (built once; its arrays are the net's, which are never replaced). */
+    private WorkspaceBackprop twin() {
+        if (workspaceTwin == null || !workspaceTwin.isFor(net)) {
+            workspaceTwin = new WorkspaceBackprop(net);
+        }
+        return workspaceTwin;
+    }
+
+    private WorkspaceBackprop workspaceTwin;
+
+    /** Tests force either path; null follows {@link WorkspaceBackprop#enabled()}. */
+    private Boolean workspaceOverride;
+
+    void workspacePathForTest(boolean on) {
+        workspaceOverride = on;
+    }
+
+    private boolean workspacePath() {
+        return workspaceOverride != null ? workspaceOverride : WorkspaceBackprop.enabled();
     }
 
     /** Training-mode forward; returns {pooled [N, D], f_l output [N, D_out]} (detached). */

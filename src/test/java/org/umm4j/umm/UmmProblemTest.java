@@ -108,6 +108,38 @@ class UmmProblemTest {
     }
 
     @Test
+    void workspacePathGivesTheOraclesOfTheExternalGradientPath() {
+        SplitBackbone s = tinySplit("simclr");
+        UmmProblem fast = problem(s, cfg(1, 1), true);
+        UmmProblem slow = problem(s, cfg(1, 1), true);
+        fast.workspacePathForTest(true);
+        slow.workspacePathForTest(false);
+        INDArray theta = fast.theta().add(randn(5, fast.theta().length()).muli(1e-2));
+        INDArray phi = fast.phi();
+        for (boolean inner : new boolean[]{true, false}) {
+            UmmProblem.Evaluation a = inner ? fast.inner(theta, phi, true) : fast.outer(theta, phi, true);
+            UmmProblem.Evaluation b = inner ? slow.inner(theta, phi, true) : slow.outer(theta, phi, true);
+            String what = inner ? "inner" : "outer";
+            assertEquals(b.loss(), a.loss(), 1e-10 * Math.abs(b.loss()), what + " loss");
+            assertEquals(b.parts().keySet(), a.parts().keySet(), what);
+            for (String k : b.parts().keySet()) {
+                assertEquals(b.parts().get(k), a.parts().get(k), 1e-10 * Math.abs(b.parts().get(k)), what + " " + k);
+            }
+            double scale = b.gradTheta().amaxNumber().doubleValue();
+            assertTrue(scale > 0);
+            assertTrue(a.gradTheta().sub(b.gradTheta()).amaxNumber().doubleValue() <= 1e-10 * scale, what + " theta");
+            assertTrue(a.gradPhi().sub(b.gradPhi()).amaxNumber().doubleValue()
+                    <= 1e-10 * b.gradPhi().amaxNumber().doubleValue(), what + " phi");
+        }
+        // the oracles restore the graph: the BatchNorm steps and parameters of both problems agree after commit
+        Map<String, Double> cs = slow.commit(theta, phi);
+        Map<String, Double> cf = fast.commit(theta, phi);
+        assertEquals(cs.keySet(), cf.keySet());
+        cs.forEach((k, v) -> assertEquals(v, cf.get(k), 1e-10 * Math.abs(v), "commit " + k));
+        assertTrue(fast.graph().params().sub(slow.graph().params()).amaxNumber().doubleValue() < 1e-12);
+    }
+
+    @Test
     void jsTermAloneHasTheGradientOfItsValue() {
         // beta large relative to SSL: the FD check is then mostly a check of the JS back-propagation
         UmmProblem p = problem(tinySplit("simclr"), cfg(50, 0), false);
