@@ -13,8 +13,9 @@
  *   <li>{@link org.umm4j.nn.MlpHeadConfig} and {@link org.umm4j.nn.Heads}: projection/prediction MLPs with
  *       the SimCLR, BYOL, SimSiam, Barlow Twins and VICReg sizes.</li>
  *   <li>{@link org.umm4j.nn.ExternalGradients}: train a loss-free graph from an external dL/dz.</li>
- *   <li>{@link org.umm4j.nn.WorkspaceBackprop}: the same for a batch-level objective of the single output, through
- *       DL4J's training path with its workspaces on (a twin graph sharing the parameters and gradients).</li>
+ *   <li>{@link org.umm4j.nn.WorkspaceBackprop}: the same for a batch-level objective of one or more outputs (and
+ *       inner activations it reads), through DL4J's training path with its workspaces and forward cache on (a twin
+ *       graph sharing the parameters and gradients).</li>
  *   <li>{@link org.umm4j.nn.InferenceGraph}: an inference-only copy of a graph with BatchNorm folded into the
  *       convolutions and ReLUs fused (into the convolutions, and with residual sums into
  *       {@link org.umm4j.nn.AddReluVertex}), for feature extraction.</li>

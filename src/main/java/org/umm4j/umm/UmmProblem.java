@@ -58,7 +58,10 @@ import java.util.Set;
  * the 2B views, the sketch forward on its own (k+1)S stacked batch.
  *
  * <p>Cost per inner gradient: one forward+backward of f_l on 2B rows plus one on (k+1)S rows (skipped when
- * beta = 0); per outer gradient: one on 2B rows plus the dR gradient (2B x D). Not thread-safe.
+ * beta = 0); per outer gradient: one on 2B rows plus the dR gradient (2B x D). Each forward+backward with a gradient
+ * runs through {@link WorkspaceBackprop} (DL4J's workspaces and forward cache; the terms are computed inside its call
+ * by the same code): UMM steps 17-29 % shorter than forward, external errors and backward with workspaces off, which
+ * {@code -Dumm4j.workspaces=false} restores (benchmarks/README.md). Not thread-safe.
  */
 public final class UmmProblem implements BilevelProblem {
     /** Name of the identity vertex exposing the pooled features. */
