@@ -261,7 +261,8 @@ public final class InferenceGraph {
         return a == null || a instanceof ActivationIdentity;
     }
 
-    private static boolean isPlainRelu(IActivation a) {
+    /** @return whether {@code a} is DL4J's ReLU without cap, threshold or negative slope */
+    static boolean isPlainRelu(IActivation a) {
         return a instanceof ActivationReLU r && r.getMax() == null && zeroOrUnset(r.getThreshold())
                 && zeroOrUnset(r.getNegativeSlope());
     }

@@ -12,6 +12,8 @@ import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.api.ops.impl.scalar.Step;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -69,9 +71,14 @@ public final class WorkspaceBackprop {
 
     /** {@code -Dumm4j.cachemode=false} keeps DL4J's recomputation of each layer's forward pass in the backward pass. */
     private static final boolean CACHE = !"false".equalsIgnoreCase(System.getProperty("umm4j.cachemode", "true"));
+    /** {@code -Dumm4j.fastrelu=false} keeps DL4J's ReLU backward pass in the twin's activation layers. */
+    private static final boolean FAST_RELU = !"false".equalsIgnoreCase(System.getProperty("umm4j.fastrelu", "true"));
 
     private final ComputationGraph source;
     private final boolean cacheForward;
+    private final boolean fastRelu;
+    /** ReLU activation layers of the twin running {@link StepReLU}'s backward pass */
+    private int fastReLUs;
     private final INDArray params;
     private final INDArray gradients;
     private final List<String> outputs;
@@ -105,14 +112,15 @@ public final class WorkspaceBackprop {
      * @param graph a graph with one input, one or more outputs (2-D or 4-D) and no loss layer
      */
     public WorkspaceBackprop(ComputationGraph graph) {
-        this(graph, CACHE);
+        this(graph, CACHE, FAST_RELU);
     }
 
     /**
      * @param graph        a graph with one input, one or more outputs and no loss layer
      * @param cacheForward whether layers cache their pre-activations in the forward pass for the backward pass
+     * @param fastRelu     whether the twin's plain ReLU activation layers back-propagate with {@link StepReLU}
      */
-    WorkspaceBackprop(ComputationGraph graph, boolean cacheForward) {
+    WorkspaceBackprop(ComputationGraph graph, boolean cacheForward, boolean fastRelu) {
         Objects.requireNonNull(graph, "graph");
         if (graph.getNumInputArrays() != 1 || graph.getNumOutputArrays() < 1) {
             throw new IllegalArgumentException("graph must have one input and at least one output, has "
@@ -123,6 +131,7 @@ public final class WorkspaceBackprop {
         }
         this.source = graph;
         this.cacheForward = cacheForward;
+        this.fastRelu = fastRelu;
         this.params = graph.params();
         this.gradients = graph.getFlattenedGradients();
         this.outputs = List.copyOf(graph.getConfiguration().getNetworkOutputs());
@@ -162,6 +171,19 @@ public final class WorkspaceBackprop {
         ComputationGraphConfiguration conf = built.getConfiguration().clone();
         conf.setTrainingWorkspaceMode(WorkspaceMode.ENABLED);
         conf.setDataType(source.getConfiguration().getDataType()); // TransferLearning falls back to FLOAT
+        int relus = 0;
+        if (fastRelu) {
+            // only the twin's own configuration changes: saved graphs keep DL4J's activation class
+            for (org.deeplearning4j.nn.conf.graph.GraphVertex v : conf.getVertices().values()) {
+                if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv
+                        && lv.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer al
+                        && al.getActivationFn().getClass() == ActivationReLU.class
+                        && InferenceGraph.isPlainRelu(al.getActivationFn())) {
+                    al.setActivationFn(new StepReLU());
+                    relus++;
+                }
+            }
+        }
         if (cacheForward) {
             // DL4J's convolution and dense layers recompute their forward pass in the backward pass (to get the
             // pre-activation z for the activation's derivative, even for the identity) unless the forward pass caches
@@ -184,6 +206,7 @@ public final class WorkspaceBackprop {
             bounds.add((Bound) ((LossLayer) t.getLayer(l).conf().getLayer()).getLossFn());
         }
         this.twin = t;
+        this.fastReLUs = relus;
         this.losses = bounds;
         this.sampleShapes = shapes;
         LOG.debug("workspace twin built for graph {} ({} parameters, outputs {})", System.identityHashCode(source),
@@ -193,6 +216,34 @@ public final class WorkspaceBackprop {
     /** {@code a} as a [1, n] view (DL4J's init wants that shape; some graphs hand out their arrays as [n]). */
     private static INDArray row(INDArray a) {
         return a.rank() == 2 ? a : a.reshape('c', 1, a.length());
+    }
+
+    /** @return how many ReLU activation layers of the twin run {@link StepReLU} (0 before the first call) */
+    int fastReLUs() {
+        return fastReLUs;
+    }
+
+    /**
+     * DL4J's ReLU with a cheaper backward pass: {@code dL/dx = [x > 0] dL/dy} as a vectorised {@code step} op and an
+     * in-place multiply, written into the copy of x that DL4J's activation layer passes in (its own backward pass
+     * writes there too). DL4J's ReLU runs libnd4j's {@code relu_bp}, a per-element {@code std::function} call: 35-40
+     * vs 8-10 ms on [256, 16, 32, 32] (2 threads). Equal values for finite gradients; where x <= 0 and dL/dy is not
+     * finite the result is NaN instead of 0 (0 times inf), which only makes a diverged step visible earlier. Used for
+     * the twin's activation layers only.
+     */
+    static final class StepReLU extends ActivationReLU {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Pair<INDArray, INDArray> backprop(INDArray in, INDArray epsilon) {
+            if (!Arrays.equals(in.shape(), epsilon.shape())) {
+                throw new IllegalArgumentException("ReLU backward: input " + Arrays.toString(in.shape())
+                        + " and gradient " + Arrays.toString(epsilon.shape()) + " differ in shape");
+            }
+            Nd4j.getExecutioner().exec(new Step(in, in, 0.0));
+            in.muli(epsilon);
+            return new Pair<>(in, null);
+        }
     }
 
     /** @return whether the twin's layers cache their forward pre-activations for the backward pass */

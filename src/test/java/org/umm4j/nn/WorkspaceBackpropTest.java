@@ -15,6 +15,7 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
 import java.util.List;
@@ -31,8 +32,8 @@ class WorkspaceBackpropTest {
     void theForwardCacheChangesNoGradient() {
         ComputationGraph ga = NnTestSupport.tinyWithProjector(DataType.FLOAT).graph();
         ComputationGraph gb = ga.clone();
-        WorkspaceBackprop cached = new WorkspaceBackprop(ga, true);
-        WorkspaceBackprop plain = new WorkspaceBackprop(gb, false);
+        WorkspaceBackprop cached = new WorkspaceBackprop(ga, true, false);
+        WorkspaceBackprop plain = new WorkspaceBackprop(gb, false, false);
         assertTrue(cached.cachesForward());
         assertFalse(plain.cachesForward());
         for (int step = 0; step < 2; step++) {
@@ -45,6 +46,36 @@ class WorkspaceBackpropTest {
             // BatchNorm running statistics are updated identically by both forward passes
             assertEquals(gb.params(), ga.params(), "step " + step);
         }
+    }
+
+    @Test
+    void theStepReluChangesNoGradient() {
+        ComputationGraph ga = NnTestSupport.tinyWithProjector(DataType.FLOAT).graph();
+        ComputationGraph gb = ga.clone();
+        WorkspaceBackprop fast = new WorkspaceBackprop(ga, true, true);
+        WorkspaceBackprop dl4j = new WorkspaceBackprop(gb, true, false);
+        for (int step = 0; step < 2; step++) {
+            INDArray x = NnTestSupport.random(50 + step, DataType.FLOAT, 6, 3, 16, 16);
+            Gradient g1 = fast.backprop(x, z -> z.div(10).subi(0.05));
+            Gradient g2 = dl4j.backprop(x.dup(), z -> z.div(10).subi(0.05));
+            assertEquals(g2.gradient(), g1.gradient(), "step " + step);
+            assertTrue(g1.gradient().amaxNumber().doubleValue() > 0);
+        }
+        // every ReLU of the ResNet-18 (17) and of the projector's hidden layer, none in DL4J's own configuration
+        assertEquals(18, fast.fastReLUs());
+        assertEquals(0, dl4j.fastReLUs());
+        for (org.deeplearning4j.nn.conf.graph.GraphVertex v : ga.getConfiguration().getVertices().values()) {
+            if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv) {
+                assertEquals(false, lv.getLayerConf().getLayer() instanceof ActivationLayer al
+                        && al.getActivationFn() instanceof WorkspaceBackprop.StepReLU, "source graph untouched");
+            }
+        }
+        // the backward pass itself against relu_bp on values with zeros and both signs, in DOUBLE
+        INDArray in = Nd4j.create(new double[]{-2, -0.0, 0, 1e-30, 3, -1e-30}, new long[]{2, 3});
+        INDArray eps = Nd4j.create(new double[]{1, 2, 3, 4, -5, 6}, new long[]{2, 3});
+        INDArray expected = new org.nd4j.linalg.activations.impl.ActivationReLU().backprop(in.dup(), eps).getFirst();
+        assertEquals(expected, new WorkspaceBackprop.StepReLU().backprop(in.dup(), eps).getFirst());
+        assertEquals(Nd4j.create(new double[]{0, 0, 0, 4, -5, 0}, new long[]{2, 3}), expected);
     }
 
     /**
