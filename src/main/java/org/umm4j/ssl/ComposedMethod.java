@@ -303,10 +303,9 @@ final class ComposedMethod implements SslMethod {
         return workspaceTwin;
     }
 
-    /** Every method but SwAV (several forward passes per step, one per crop size) takes the fast path. */
+    /** Every method takes the fast path unless it is switched off. */
     private boolean workspacePath() {
-        boolean on = workspaceOverride != null ? workspaceOverride : WorkspaceBackprop.enabled();
-        return on && targets != Methods.Targets.PROTOTYPES;
+        return workspaceOverride != null ? workspaceOverride : WorkspaceBackprop.enabled();
     }
 
     /**
@@ -462,8 +461,13 @@ final class ComposedMethod implements SslMethod {
         INDArray[] outs = new INDArray[views.size()];
         INDArray[] inputs = new INDArray[order.size()];
         for (int gi = 0; gi < order.size(); gi++) {
+            inputs[gi] = Nd4j.concat(0, order.get(gi).stream().map(views::get).toArray(INDArray[]::new));
+        }
+        if (workspacePath()) {
+            return swavWorkspaceLossAndBackprop(online, order, inputs, outs, n);
+        }
+        for (int gi = 0; gi < order.size(); gi++) {
             List<Integer> idx = order.get(gi);
-            inputs[gi] = Nd4j.concat(0, idx.stream().map(views::get).toArray(INDArray[]::new));
             INDArray out = online.feedForward(new INDArray[]{inputs[gi]}, true, false).get(outName);
             for (int j = 0; j < idx.size(); j++) {
                 outs[idx.get(j)] = rows(out, j * n, (j + 1) * n).dup();
@@ -491,6 +495,55 @@ final class ComposedMethod implements SslMethod {
         }
         online.getFlattenedGradients().assign(sum);
         return lg;
+    }
+
+    /**
+     * {@link #swavLossAndBackprop} through {@link WorkspaceBackprop}: the groups but the last run forward in training
+     * mode through DL4J's output path (batch statistics, nothing kept); the last group's twin call runs its forward,
+     * the loss over all views and its backward; the other groups follow with a forward and backward each. The same
+     * 2G - 1 forward passes as the external path, in DL4J's workspaces and with its forward cache.
+     */
+    private LossAndGradients swavWorkspaceLossAndBackprop(ComputationGraph online, List<List<Integer>> order,
+                                                          INDArray[] inputs, INDArray[] outs, int n) {
+        if (workspaceTwin == null || !workspaceTwin.isFor(online)) {
+            workspaceTwin = new WorkspaceBackprop(online);
+        }
+        Umm4jBackend.useFastBatchNorm(online);
+        int last = order.size() - 1;
+        for (int gi = 0; gi < last; gi++) {
+            INDArray out = online.output(true, inputs[gi])[0];
+            scatterRows(out, order.get(gi), outs, n);
+        }
+        LossAndGradients[] result = new LossAndGradients[1];
+        lastGradient = workspaceTwin.backprop(inputs[last], out -> {
+            scatterRows(out, order.get(last), outs, n);
+            LossAndGradients lg = objective.compute(ObjectiveInput.ofViews(outs).withExtra(PROTOTYPES,
+                    prototypes.castTo(outs[0].dataType())));
+            result[0] = lg;
+            return groupGradient(lg, order.get(last));
+        });
+        if (last > 0) {
+            INDArray sum = online.getFlattenedGradients().dup();
+            for (int gi = last - 1; gi >= 0; gi--) {
+                List<Integer> idx = order.get(gi);
+                lastGradient = workspaceTwin.backprop(inputs[gi], out -> groupGradient(result[0], idx));
+                sum.addi(online.getFlattenedGradients());
+            }
+            online.getFlattenedGradients().assign(sum);
+        }
+        return result[0];
+    }
+
+    /** Rows j n .. (j + 1) n of a group's output are view {@code idx[j]}'s output (copied). */
+    private static void scatterRows(INDArray out, List<Integer> idx, INDArray[] outs, int n) {
+        for (int j = 0; j < idx.size(); j++) {
+            outs[idx.get(j)] = rows(out, j * n, (j + 1) * n).dup();
+        }
+    }
+
+    /** The group's views' gradients stacked like its input. */
+    private static INDArray groupGradient(LossAndGradients lg, List<Integer> idx) {
+        return Nd4j.concat(0, idx.stream().map(lg::gradient).toArray(INDArray[]::new));
     }
 
     /** One step of the prototypes' own updater on dL/dC (see the class comment). */

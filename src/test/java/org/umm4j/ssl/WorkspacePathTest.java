@@ -6,6 +6,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.List;
 
@@ -14,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The workspace training path ({@code org.umm4j.nn.WorkspaceBackprop}) against the external-gradient path it
- * replaces (every method but SwAV, the two-output VICRegL and SuperInfo and SimSiam's read of its projector
- * output included): from the same state, the same steps give the same losses and the same
+ * replaces (every method, the two-output VICRegL and SuperInfo, SimSiam's read of its projector output and SwAV's
+ * multi-crop size groups included): from the same state, the same steps give the same losses and the same
  * parameters (BatchNorm running statistics included) to float rounding.
  */
 class WorkspacePathTest {
@@ -27,8 +28,19 @@ class WorkspacePathTest {
         return List.of(a, b);
     }
 
+    /** SwAV: two global views and two 8x8 local crops (two size groups: the twin runs twice per step). */
+    private static List<INDArray> multiCrop(long seed) {
+        List<INDArray> v = views(seed);
+        INDArray a = v.get(0);
+        INDArray l1 = a.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, 8),
+                NDArrayIndex.interval(0, 8)).dup();
+        INDArray l2 = v.get(1).get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(8, 16),
+                NDArrayIndex.interval(4, 12)).dup();
+        return List.of(v.get(0), v.get(1), l1, l2);
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"simclr", "barlow", "byol", "mocov2", "simsiam", "vicregl", "superinfo"})
+    @ValueSource(strings = {"simclr", "barlow", "byol", "mocov2", "simsiam", "vicregl", "superinfo", "swav"})
     void sameStepsAsTheExternalGradientPath(String name) {
         SslMethod fast = MethodsTest.tiny(name);
         SslMethod slow = MethodsTest.tiny(name);
@@ -41,7 +53,7 @@ class WorkspacePathTest {
         slow.attach(gs);
         Object twin = null;
         for (int i = 0; i < 3; i++) {
-            List<INDArray> v = views(10 + i);
+            List<INDArray> v = name.equals("swav") ? multiCrop(10 + i) : views(10 + i);
             double lf = fast.step(gf, v, i, 1).loss();
             double ls = slow.step(gs, v, i, 1).loss();
             assertEquals(ls, lf, 1e-5 * Math.max(1, Math.abs(ls)), name + " loss at step " + i);
