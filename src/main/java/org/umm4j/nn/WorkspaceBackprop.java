@@ -62,7 +62,7 @@ import java.util.function.Function;
  * turns it off.
  *
  * <p>Numerics are those of {@link ExternalGradients} (same forward, same {@code dL/dz}, same backward): tested to
- * float rounding on SimCLR, Barlow Twins, BYOL, MoCo v2, SimSiam, VICRegL and SuperInfo steps. {@code -Dumm4j.workspaces=false} turns the path off.
+ * float rounding on SimCLR, Barlow Twins, BYOL, MoCo v2, SimSiam, VICRegL, SuperInfo and SwAV steps. {@code -Dumm4j.workspaces=false} turns the path off.
  */
 public final class WorkspaceBackprop {
     private static final Logger LOG = LoggerFactory.getLogger(WorkspaceBackprop.class);
