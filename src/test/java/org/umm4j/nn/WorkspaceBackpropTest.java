@@ -36,14 +36,21 @@ class WorkspaceBackpropTest {
         WorkspaceBackprop plain = new WorkspaceBackprop(gb, false, false);
         assertTrue(cached.cachesForward());
         assertFalse(plain.cachesForward());
+        assertSameSteps(cached, ga, plain, gb, 30);
+    }
+
+    /**
+     * Two steps of both twins from the same state with a fixed, non-trivial objective (dL/dz = z / 10 - 0.05):
+     * bit-identical gradients, and BatchNorm running statistics updated identically by both forward passes.
+     */
+    private static void assertSameSteps(WorkspaceBackprop a, ComputationGraph ga, WorkspaceBackprop b,
+                                        ComputationGraph gb, long seed) {
         for (int step = 0; step < 2; step++) {
-            INDArray x = NnTestSupport.random(30 + step, DataType.FLOAT, 6, 3, 16, 16);
-            // a fixed, non-trivial objective: dL/dz = z / 10 - 0.05
-            Gradient g1 = cached.backprop(x, z -> z.div(10).subi(0.05));
-            Gradient g2 = plain.backprop(x.dup(), z -> z.div(10).subi(0.05));
+            INDArray x = NnTestSupport.random(seed + step, DataType.FLOAT, 6, 3, 16, 16);
+            Gradient g1 = a.backprop(x, z -> z.div(10).subi(0.05));
+            Gradient g2 = b.backprop(x.dup(), z -> z.div(10).subi(0.05));
             assertEquals(g2.gradient(), g1.gradient(), "step " + step);
             assertTrue(g1.gradient().amaxNumber().doubleValue() > 0);
-            // BatchNorm running statistics are updated identically by both forward passes
             assertEquals(gb.params(), ga.params(), "step " + step);
         }
     }
@@ -54,13 +61,7 @@ class WorkspaceBackpropTest {
         ComputationGraph gb = ga.clone();
         WorkspaceBackprop fast = new WorkspaceBackprop(ga, true, true);
         WorkspaceBackprop dl4j = new WorkspaceBackprop(gb, true, false);
-        for (int step = 0; step < 2; step++) {
-            INDArray x = NnTestSupport.random(50 + step, DataType.FLOAT, 6, 3, 16, 16);
-            Gradient g1 = fast.backprop(x, z -> z.div(10).subi(0.05));
-            Gradient g2 = dl4j.backprop(x.dup(), z -> z.div(10).subi(0.05));
-            assertEquals(g2.gradient(), g1.gradient(), "step " + step);
-            assertTrue(g1.gradient().amaxNumber().doubleValue() > 0);
-        }
+        assertSameSteps(fast, ga, dl4j, gb, 50);
         // every ReLU of the ResNet-18 (17) and of the projector's hidden layer, none in DL4J's own configuration
         assertEquals(18, fast.fastReLUs());
         assertEquals(0, dl4j.fastReLUs());
