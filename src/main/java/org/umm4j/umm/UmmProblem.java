@@ -407,52 +407,20 @@ public final class UmmProblem implements BilevelProblem {
             }
             Map<String, Double> parts = new LinkedHashMap<>();
             double[] loss = new double[1];
-            Map<String, INDArray> grads = null;
-            if (withGradient && workspacePath()) {
-                // DL4J's training path with workspaces and its forward cache (WorkspaceBackprop): the same forward,
-                // terms and backward as below, in reused buffers, each layer's forward run once
-                INDArray[] zAt = new INDArray[1];
-                double[] ssl = new double[1];
-                grads = copyGradients(twin().backprop(views, List.of(), f -> {
-                    INDArray z = f.outputs().get(0);
-                    zAt[0] = z;
-                    INDArray[] d = mainTerms(z, f.outputs().get(1), fromThisForward, dr, true, parts, loss, ssl);
-                    return List.of(d[0], d[1]);
-                }));
-                if (atStart && bnSteps == null) {
-                    captureStart(grads, zAt[0], ssl[0]);
-                }
-            } else {
-                INDArray[] out = forward(views);
-                double[] ssl = new double[1];
-                INDArray[] d = mainTerms(out[0], out[1], fromThisForward, dr, withGradient, parts, loss, ssl);
-                if (withGradient) {
-                    grads = copyGradients(net.backpropGradient(d[0], d[1]));
-                    if (atStart && bnSteps == null) {
-                        captureStart(grads, out[0], ssl[0]);
-                    }
-                }
+            INDArray[] zAt = new INDArray[1];
+            double[] ssl = new double[1];
+            Map<String, INDArray> grads = pass(views, withGradient, (z, o) -> {
+                zAt[0] = z;
+                return mainTerms(z, o, fromThisForward, dr, withGradient, parts, loss, ssl);
+            });
+            if (withGradient && atStart && bnSteps == null) {
+                captureStart(grads, zAt[0], ssl[0]);
             }
             if (js) {
-                if (withGradient && workspacePath()) {
-                    Map<String, INDArray> g2 = copyGradients(twin().backprop(perturbation.stacked(), List.of(), f -> {
-                        INDArray zs = f.outputs().get(0);
-                        INDArray dZs = jsTerm(zs, true, parts, loss);
-                        return List.of(dZs, Nd4j.zeros(zs.dataType(), f.outputs().get(1).shape()));
-                    }));
-                    for (Map.Entry<String, INDArray> e : g2.entrySet()) {
-                        grads.merge(e.getKey(), e.getValue(), INDArray::addi);
-                    }
-                } else {
-                    INDArray[] outs = forward(perturbation.stacked());
-                    INDArray dZs = jsTerm(outs[0], withGradient, parts, loss);
-                    if (withGradient) {
-                        INDArray dOs = Nd4j.zeros(outs[0].dataType(), outs[1].shape());
-                        Map<String, INDArray> g2 = copyGradients(net.backpropGradient(dZs, dOs));
-                        for (Map.Entry<String, INDArray> e : g2.entrySet()) {
-                            grads.merge(e.getKey(), e.getValue(), INDArray::addi);
-                        }
-                    }
+                Map<String, INDArray> g2 = pass(perturbation.stacked(), withGradient, (zs, os) -> new INDArray[]{
+                        jsTerm(zs, withGradient, parts, loss), withGradient ? Nd4j.zeros(zs.dataType(), os.shape()) : null});
+                if (withGradient) {
+                    g2.forEach((k, v) -> grads.merge(k, v, INDArray::addi));
                 }
             }
             INDArray gt = null;
@@ -545,6 +513,24 @@ public final class UmmProblem implements BilevelProblem {
 
     private boolean workspacePath() {
         return workspaceOverride != null ? workspaceOverride : WorkspaceBackprop.enabled();
+    }
+
+    /**
+     * One training-mode pass of {@code x}: forward, {@code terms(z, o)} = {dL/dz, dL/do} of the pooled features z and
+     * f_l's output o, and with the gradient the backward pass, through {@link WorkspaceBackprop} (DL4J's workspaces
+     * and forward cache) unless that path is off.
+     *
+     * @return the parameter gradients (copies), or null without the gradient
+     */
+    private Map<String, INDArray> pass(INDArray x, boolean withGradient,
+                                       java.util.function.BiFunction<INDArray, INDArray, INDArray[]> terms) {
+        if (withGradient && workspacePath()) {
+            return copyGradients(twin().backprop(x, List.of(),
+                    f -> List.of(terms.apply(f.outputs().get(0), f.outputs().get(1)))));
+        }
+        INDArray[] out = forward(x);
+        INDArray[] d = terms.apply(out[0], out[1]);
+        return withGradient ? copyGradients(net.backpropGradient(d[0], d[1])) : null;
     }
 
     /** Training-mode forward; returns {pooled [N, D], f_l output [N, D_out]} (detached). */
