@@ -88,10 +88,10 @@ public final class Umm4jBackend {
     }
 
     /**
-     * Gives every BatchNorm layer of {@code graph} that runs on DL4J's oneDNN helper the umm4j subclass whose
-     * training-mode batch statistics come from one fused {@code moments} op instead of ND4J's much slower
-     * {@code Variance} op (see {@code MomentsBatchNormHelper}; same statistics, about 10 % off an SSL training step
-     * of a CIFAR ResNet-18, benchmarks/README.md). Idempotent and cheap (a scan of the layers), so trainers call it
+     * Gives every BatchNorm layer of {@code graph} that runs on DL4J's oneDNN helper the umm4j subclass that runs
+     * training-mode forward and backward passes of NCHW FLOAT inputs as streaming passes over the buffers instead of
+     * ND4J's per-channel reductions, oneDNN's plain-layout kernel and libnd4j's {@code batchnorm_bp} (see
+     * {@code FusedBatchNormHelper}; same values to float rounding, 3-6x faster per layer, benchmarks/README.md). Idempotent and cheap (a scan of the layers), so trainers call it
      * before each training forward pass: DL4J creates fresh helpers whenever it builds layers (init, clone, load).
      * Layers without the oneDNN helper (fast path off, CUDA) are left alone, as is everything when
      * {@code -D}{@value #FAST_BATCH_NORM_PROPERTY}{@code =false}.
@@ -99,7 +99,7 @@ public final class Umm4jBackend {
      * @return the number of layers whose helper was replaced by this call
      */
     public static int useFastBatchNorm(ComputationGraph graph) {
-        if (graph == null || BN_HELPER == null || !MomentsBatchNormHelper.supported()
+        if (graph == null || BN_HELPER == null || !FusedBatchNormHelper.supported()
                 || !Boolean.parseBoolean(System.getProperty(FAST_BATCH_NORM_PROPERTY, "true"))) {
             return 0;
         }
@@ -109,7 +109,7 @@ public final class Umm4jBackend {
                 try {
                     Object h = BN_HELPER.get(bn);
                     if (h != null && h.getClass() == MKLDNNBatchNormHelper.class) {
-                        BN_HELPER.set(bn, new MomentsBatchNormHelper(graph.getConfiguration().getDataType()));
+                        BN_HELPER.set(bn, new FusedBatchNormHelper(graph.getConfiguration().getDataType()));
                         replaced++;
                     }
                 } catch (IllegalAccessException e) {
