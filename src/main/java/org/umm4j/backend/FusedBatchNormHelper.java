@@ -53,6 +53,14 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
     private double[] batchMean;
     private double[] batchVar;
     private long[] forwardShape;
+    /** The last training forward's float centre, scale gamma r and shift beta (the fused ReLU's test recomputes y). */
+    private float[] fwdCenter;
+    private float[] fwdScale;
+    private float[] fwdShift;
+    /** Whether this layer's output goes through a ReLU computed here (set for the training twin's fused pairs). */
+    private boolean reluAfter;
+    /** Whether the last training-mode forward applied the fused ReLU (the pass-through ReLU layer checks it). */
+    private boolean lastForwardFusedRelu;
 
     FusedBatchNormHelper(DataType dataType) {
         super(dataType);
@@ -73,6 +81,30 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
         return MEAN_CACHE != null && VAR_CACHE != null;
     }
 
+    /** @return whether a ReLU can be fused into this helper's passes (the fused backward pass is on) */
+    static boolean canFuseRelu() {
+        return supported() && FUSED_BACKWARD;
+    }
+
+    /**
+     * Makes this layer's training-mode output {@code max(BN(x), 0)} and its backward pass take the gradient with
+     * respect to that output (the ReLU layer after it then passes activations and gradients through unchanged).
+     * Training inputs the fused passes cannot take (not NCHW FLOAT) then fail instead of silently losing the ReLU;
+     * inference stays the parent's (the ReLU layer applies the ReLU there).
+     */
+    void fuseRelu(boolean on) {
+        reluAfter = on;
+    }
+
+    boolean fusesRelu() {
+        return reluAfter;
+    }
+
+    /** @return whether the last training-mode forward pass computed the fused ReLU */
+    boolean lastForwardFusedRelu() {
+        return lastForwardFusedRelu;
+    }
+
     private static boolean fusable(INDArray x, CNN2DFormat format) {
         return x.dataType() == DataType.FLOAT && x.rank() == 4 && format == CNN2DFormat.NCHW
                 && x.length() <= Integer.MAX_VALUE / Float.BYTES && x.length() > 0;
@@ -83,7 +115,12 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
                               INDArray runningMean, INDArray runningVar, double decay, double eps, CNN2DFormat format,
                               LayerWorkspaceMgr workspaceMgr) {
         batchMean = null;
+        lastForwardFusedRelu = false;
         if (!training || gamma == null || beta == null || !fusable(x, format)) {
+            if (training && reluAfter) {
+                throw new IllegalStateException("BatchNorm with a fused ReLU needs NCHW FLOAT input with gamma and "
+                        + "beta; got " + x.dataType() + " " + java.util.Arrays.toString(x.shape()) + " " + format);
+            }
             return super.preOutput(x, training, shape, gamma, beta, runningMean, runningVar, decay, eps, format,
                     workspaceMgr);
         }
@@ -120,13 +157,17 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
         var.assign(Nd4j.createFromArray(varF));
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, x.shape(), 'c');
         INDArray target = plainTarget(out);
-        NchwBatchNorm.affine(xb, target.data().asNio().asFloatBuffer(), n, c, hw, center, scale, b);
+        NchwBatchNorm.affine(xb, target.data().asNio().asFloatBuffer(), n, c, hw, center, scale, b, reluAfter);
         if (target != out) {
             out.assign(target);
         }
         batchMean = mu;
         batchVar = vr;
         forwardShape = x.shape();
+        fwdCenter = center;
+        fwdScale = scale;
+        fwdShift = b;
+        lastForwardFusedRelu = reluAfter;
         return out;
     }
 
@@ -138,6 +179,12 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
                 || gamma == null || dGammaView == null || dBetaView == null
                 || !java.util.Arrays.equals(input.shape(), forwardShape)
                 || !java.util.Arrays.equals(input.shape(), epsilon.shape())) {
+            if (reluAfter) {
+                throw new IllegalStateException("BatchNorm with a fused ReLU: the backward pass needs the fused "
+                        + "training forward of the same NCHW FLOAT input; got input " + input.dataType() + " "
+                        + java.util.Arrays.toString(input.shape()) + ", gradient " + epsilon.dataType() + " "
+                        + java.util.Arrays.toString(epsilon.shape()));
+            }
             return super.backpropGradient(input, epsilon, shape, gamma, beta, dGammaView, dBetaView, eps, format,
                     workspaceMgr);
         }
@@ -148,11 +195,12 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
         FloatBuffer dy = floatBuffer(epsilon);
         double[] sumDy = new double[c];
         double[] sumDyXc = new double[c];
-        NchwBatchNorm.gradientSums(x, dy, n, c, hw, batchMean, sumDy, sumDyXc);
+        float[] reluScale = reluAfter ? fwdScale : null;
+        float[] reluShift = reluAfter ? fwdShift : null;
+        NchwBatchNorm.gradientSums(x, dy, n, c, hw, batchMean, sumDy, sumDyXc, fwdCenter, reluScale, reluShift);
         float[] g = gamma.toFloatVector();
         float[] dGamma = new float[c];
         float[] dBeta = new float[c];
-        float[] center = new float[c];
         float[] kdy = new float[c];
         float[] kx = new float[c];
         float[] k0 = new float[c];
@@ -164,14 +212,14 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
             double k1 = g[ch] * r;
             dBeta[ch] = (float) db;
             dGamma[ch] = (float) dg;
-            center[ch] = (float) batchMean[ch];
             kdy[ch] = (float) k1;
             kx[ch] = (float) (-k1 * dg * r / m);
             k0[ch] = (float) (-k1 * db / m);
         }
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
         INDArray target = plainTarget(out);
-        NchwBatchNorm.inputGradient(x, dy, target.data().asNio().asFloatBuffer(), n, c, hw, center, kdy, kx, k0);
+        NchwBatchNorm.inputGradient(x, dy, target.data().asNio().asFloatBuffer(), n, c, hw, fwdCenter, kdy, kx, k0,
+                reluScale, reluShift);
         if (target != out) {
             out.assign(target);
         }

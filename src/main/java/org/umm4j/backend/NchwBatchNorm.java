@@ -34,6 +34,15 @@ final class NchwBatchNorm {
     private NchwBatchNorm() {
     }
 
+    /**
+     * 1 for {@code v > 0}, 0 for {@code v <= 0} (NaN for NaN), without a branch or a select, which C2 would not
+     * vectorise and which mispredicts on the signs of activations: {@code v 2^254} reaches 1 for every positive
+     * float (the smallest subnormal gives 2^105) and saturates to infinity, then clamps to [0, 1].
+     */
+    static float step(float v) {
+        return Math.min(Math.max(v * 0x1p127f * 0x1p127f, 0f), 1f);
+    }
+
     /** What one pass does with a chunk of whole planes (channels c0 .. c0 + planes - 1 of one sample). */
     private interface ChunkPass {
         void run(float[] a, float[] b, int c0, int planes, double[] acc);
@@ -127,31 +136,50 @@ final class NchwBatchNorm {
 
     /**
      * {@code out = scale_c (x - center_c) + shift_c} per channel (the normalisation with gamma and beta folded in;
-     * centred first, so a large mean costs no precision).
+     * centred first, so a large mean costs no precision), followed by {@code max(out, 0)} when {@code relu}
+     * (NaN passes through, as in DL4J's ReLU; -0 becomes +0).
      */
     static void affine(FloatBuffer x, FloatBuffer out, int n, int c, int hw, float[] center, float[] scale,
-                       float[] shift) {
+                       float[] shift, boolean relu) {
         forEachChunk(x, null, out, n, c, hw, 0, (a, b, c0, planes, acc) -> {
             for (int p = 0; p < planes; p++) {
                 float k = center[c0 + p];
                 float s = scale[c0 + p];
                 float t = shift[c0 + p];
-                for (int i = p * hw, end = (p + 1) * hw; i < end; i++) {
-                    a[i] = s * (a[i] - k) + t;
+                int end = (p + 1) * hw;
+                if (relu) {
+                    for (int i = p * hw; i < end; i++) {
+                        a[i] = Math.max(s * (a[i] - k) + t, 0f); // branch-free (C2 vectorises max, not a select)
+                    }
+                } else {
+                    for (int i = p * hw; i < end; i++) {
+                        a[i] = s * (a[i] - k) + t;
+                    }
                 }
             }
         });
     }
 
     /**
-     * Per-channel sums for the backward pass: {@code sumDy[c] = sum dy}, {@code sumDyXc[c] = sum dy (x - mean_c)}.
+     * Per-channel sums for the backward pass: {@code sumDy[c] = sum g}, {@code sumDyXc[c] = sum g (x - mean_c)},
+     * where {@code g = dy}, or with a ReLU after the normalisation ({@code reluScale != null}) {@code g = dy step(v)},
+     * {@code v = reluScale_c (x - center_c) + reluShift_c} (the forward's output before its ReLU, recomputed with the
+     * same float operations, so the same elements pass), {@link #step} = [v > 0].
      */
     static void gradientSums(FloatBuffer x, FloatBuffer dy, int n, int c, int hw, double[] mean, double[] sumDy,
-                             double[] sumDyXc) {
+                             double[] sumDyXc, float[] center, float[] reluScale, float[] reluShift) {
         double[] sums = forEachChunk(x, dy, null, n, c, hw, 2 * c, (a, b, c0, planes, acc) -> {
             for (int p = 0; p < planes; p++) {
                 float k = (float) mean[c0 + p];
                 int end = (p + 1) * hw;
+                if (reluScale != null) { // zero the gradient where the ReLU was off, in place (b is a private copy)
+                    float rk = center[c0 + p];
+                    float rs = reluScale[c0 + p];
+                    float rt = reluShift[c0 + p];
+                    for (int i = p * hw; i < end; i++) {
+                        b[i] *= step(rs * (a[i] - rk) + rt);
+                    }
+                }
                 for (int i0 = p * hw; i0 < end; i0 += BLOCK) {
                     int i1 = Math.min(end, i0 + BLOCK);
                     float s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
@@ -181,18 +209,29 @@ final class NchwBatchNorm {
     }
 
     /**
-     * {@code dx = kdy_c dy + kx_c (x - center_c) + k0_c} per channel (the input gradient with the sums folded in).
+     * {@code dx = kdy_c g + kx_c (x - center_c) + k0_c} per channel (the input gradient with the sums folded in),
+     * {@code g} as in {@link #gradientSums}.
      */
     static void inputGradient(FloatBuffer x, FloatBuffer dy, FloatBuffer dx, int n, int c, int hw, float[] center,
-                              float[] kdy, float[] kx, float[] k0) {
+                              float[] kdy, float[] kx, float[] k0, float[] reluScale, float[] reluShift) {
         forEachChunk(x, dy, dx, n, c, hw, 0, (a, b, c0, planes, acc) -> {
             for (int p = 0; p < planes; p++) {
                 float k = center[c0 + p];
                 float u = kx[c0 + p];
                 float v = kdy[c0 + p];
                 float w = k0[c0 + p];
-                for (int i = p * hw, end = (p + 1) * hw; i < end; i++) {
-                    a[i] = v * b[i] + u * (a[i] - k) + w;
+                int end = (p + 1) * hw;
+                if (reluScale != null) {
+                    float rs = reluScale[c0 + p];
+                    float rt = reluShift[c0 + p];
+                    for (int i = p * hw; i < end; i++) {
+                        float xc = a[i] - k;
+                        a[i] = v * (b[i] * step(rs * xc + rt)) + u * xc + w;
+                    }
+                } else {
+                    for (int i = p * hw; i < end; i++) {
+                        a[i] = v * b[i] + u * (a[i] - k) + w;
+                    }
                 }
             }
         });

@@ -10,6 +10,10 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * The one place where umm4j switches DL4J onto its fast CPU path.
@@ -119,6 +123,36 @@ public final class Umm4jBackend {
             }
         }
         return replaced;
+    }
+
+    /**
+     * Fuses the ReLU that follows each named BatchNorm layer into that layer's umm4j helper (installing the helpers
+     * first, as {@link #useFastBatchNorm}): in training mode the layer then outputs {@code max(BN(x), 0)} and expects
+     * the gradient with respect to that output, so the ReLU layer after it must pass activations and gradients
+     * through unchanged in training (umm4j's workspace twin arranges that, see {@code org.umm4j.nn.WorkspaceBackprop}).
+     * Layers whose helper cannot fuse (switch off, no oneDNN helper, fused backward off) are left alone and absent
+     * from the result.
+     *
+     * @param graph  a graph whose configuration already routes the named layers' outputs through pass-through ReLUs
+     * @param layers BatchNorm layer names
+     * @return for each fused layer, a check that its last training-mode forward pass applied the ReLU (DL4J may
+     *         re-create helpers or bypass them; the pass-through layer fails rather than skip the ReLU)
+     */
+    public static Map<String, BooleanSupplier> fuseBatchNormRelu(ComputationGraph graph, Collection<String> layers) {
+        Map<String, BooleanSupplier> fused = new LinkedHashMap<>();
+        if (graph == null || !FusedBatchNormHelper.canFuseRelu()) {
+            return fused;
+        }
+        useFastBatchNorm(graph);
+        for (String name : layers) {
+            if (graph.getLayer(name) instanceof BatchNormalization bn
+                    && bn.getHelper() instanceof FusedBatchNormHelper h) {
+                h.fuseRelu(true);
+                fused.put(name, () -> bn.getHelper() instanceof FusedBatchNormHelper now && now.fusesRelu()
+                        && now.lastForwardFusedRelu());
+            }
+        }
+        return fused;
     }
 
     /** @return ND4J's backend name, e.g. {@code CPU} or {@code CUDA} */

@@ -38,6 +38,19 @@ class NchwBatchNormTest {
     }
 
     @Test
+    void branchFreeStepIsTheReluDerivative() {
+        float[] positive = {Float.MIN_VALUE, Float.MIN_NORMAL, 1e-30f, 1f, 3e38f, Float.MAX_VALUE, Float.POSITIVE_INFINITY};
+        for (float v : positive) {
+            assertEquals(1f, NchwBatchNorm.step(v), 0f, "step(" + v + ")");
+        }
+        float[] nonPositive = {0f, -0f, -Float.MIN_VALUE, -1f, -Float.MAX_VALUE, Float.NEGATIVE_INFINITY};
+        for (float v : nonPositive) {
+            assertEquals(0f, NchwBatchNorm.step(v), 0f, "step(" + v + ")");
+        }
+        assertTrue(Float.isNaN(NchwBatchNorm.step(Float.NaN)), "NaN stays visible");
+    }
+
+    @Test
     void kernelsMatchFloat64FormulasOnEveryBranch() {
         int[][] shapes = {{1, 3, 5, 7}, {3, 40, 33, 33}, {5, 7, 1, 1}, {2, 2, 64, 64}, {9, 4, 2, 2}};
         for (int[] s : shapes) {
@@ -85,10 +98,10 @@ class NchwBatchNormTest {
         for (int ch = 0; ch < c; ch++) {
             center[ch] = (float) mu[ch];
             scale[ch] = (float) (1.5 / Math.sqrt(var[ch] + 1e-5));
-            shift[ch] = 0.25f - ch;
+            shift[ch] = 0.25f - (ch % 3);
         }
         FloatBuffer y = buffer(new float[len]);
-        NchwBatchNorm.affine(xb, y, n, c, hw, center, scale, shift);
+        NchwBatchNorm.affine(xb, y, n, c, hw, center, scale, shift, false);
         double maxErr = 0;
         for (int i = 0; i < len; i++) {
             int ch = (i / hw) % c;
@@ -101,7 +114,7 @@ class NchwBatchNormTest {
         double[] sumDy = new double[c];
         double[] sumDyXc = new double[c];
         FloatBuffer dyb = buffer(dy);
-        NchwBatchNorm.gradientSums(xb, dyb, n, c, hw, mu, sumDy, sumDyXc);
+        NchwBatchNorm.gradientSums(xb, dyb, n, c, hw, mu, sumDy, sumDyXc, center, null, null);
         double[] wantDy = new double[c];
         double[] wantDyXc = new double[c];
         double[] absDy = new double[c];
@@ -129,7 +142,7 @@ class NchwBatchNormTest {
             k0[ch] = 0.125f;
         }
         FloatBuffer dx = buffer(new float[len]);
-        NchwBatchNorm.inputGradient(xb, dyb, dx, n, c, hw, center, kdy, kx, k0);
+        NchwBatchNorm.inputGradient(xb, dyb, dx, n, c, hw, center, kdy, kx, k0, null, null);
         maxErr = 0;
         for (int i = 0; i < len; i++) {
             int ch = (i / hw) % c;
@@ -140,5 +153,42 @@ class NchwBatchNormTest {
             maxErr = Math.max(maxErr, Math.abs(dx.get(i) - (t1 + t2 + k0[ch])) / scaleOfTerms);
         }
         assertTrue(maxErr < 4e-7, what + " input gradient " + maxErr);
+
+        // with the ReLU fused: y = max(affine, 0); the gradient passes only where the affine output was > 0
+        FloatBuffer yr = buffer(new float[len]);
+        NchwBatchNorm.affine(xb, yr, n, c, hw, center, scale, shift, true);
+        boolean[] on = new boolean[len];
+        int passing = 0;
+        for (int i = 0; i < len; i++) {
+            assertEquals(Math.max(0f, y.get(i)), yr.get(i), 0f, what + " relu output " + i);
+            on[i] = y.get(i) > 0;
+            passing += on[i] ? 1 : 0;
+        }
+        assertTrue(passing > len / 10 && passing < len - len / 10, what + " both sides of the ReLU: " + passing);
+        NchwBatchNorm.gradientSums(xb, dyb, n, c, hw, mu, sumDy, sumDyXc, center, scale, shift);
+        java.util.Arrays.fill(wantDy, 0);
+        java.util.Arrays.fill(wantDyXc, 0);
+        for (int i = 0; i < len; i++) {
+            int ch = (i / hw) % c;
+            double g = on[i] ? dy[i] : 0;
+            wantDy[ch] += g;
+            wantDyXc[ch] += g * (x[i] - mu[ch]);
+        }
+        for (int ch = 0; ch < c; ch++) {
+            assertEquals(wantDy[ch], sumDy[ch], 1e-6 * absDy[ch], what + " relu sum dy " + ch);
+            assertEquals(wantDyXc[ch], sumDyXc[ch], 1e-6 * absDyXc[ch] + 1e-7 * Math.abs(mu[ch]) * absDy[ch],
+                    what + " relu sum dy (x - mean) " + ch);
+        }
+        FloatBuffer dxr = buffer(new float[len]);
+        NchwBatchNorm.inputGradient(xb, dyb, dxr, n, c, hw, center, kdy, kx, k0, scale, shift);
+        maxErr = 0;
+        for (int i = 0; i < len; i++) {
+            int ch = (i / hw) % c;
+            double t1 = on[i] ? kdy[ch] * (double) dy[i] : 0;
+            double t2 = kx[ch] * ((double) x[i] - center[ch]);
+            double scaleOfTerms = Math.abs(t1) + Math.abs(t2) + Math.abs(k0[ch]) + Math.ulp((float) x[i]) * Math.abs(kx[ch]);
+            maxErr = Math.max(maxErr, Math.abs(dxr.get(i) - (t1 + t2 + k0[ch])) / scaleOfTerms);
+        }
+        assertTrue(maxErr < 4e-7, what + " relu input gradient " + maxErr);
     }
 }

@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class WorkspaceBackpropTest {
 
@@ -32,8 +33,8 @@ class WorkspaceBackpropTest {
     void theForwardCacheChangesNoGradient() {
         ComputationGraph ga = NnTestSupport.tinyWithProjector(DataType.FLOAT).graph();
         ComputationGraph gb = ga.clone();
-        WorkspaceBackprop cached = new WorkspaceBackprop(ga, true, false);
-        WorkspaceBackprop plain = new WorkspaceBackprop(gb, false, false);
+        WorkspaceBackprop cached = new WorkspaceBackprop(ga, true, false, false);
+        WorkspaceBackprop plain = new WorkspaceBackprop(gb, false, false, false);
         assertTrue(cached.cachesForward());
         assertFalse(plain.cachesForward());
         assertSameSteps(cached, ga, plain, gb, 30);
@@ -59,8 +60,8 @@ class WorkspaceBackpropTest {
     void theStepReluChangesNoGradient() {
         ComputationGraph ga = NnTestSupport.tinyWithProjector(DataType.FLOAT).graph();
         ComputationGraph gb = ga.clone();
-        WorkspaceBackprop fast = new WorkspaceBackprop(ga, true, true);
-        WorkspaceBackprop dl4j = new WorkspaceBackprop(gb, true, false);
+        WorkspaceBackprop fast = new WorkspaceBackprop(ga, true, true, false);
+        WorkspaceBackprop dl4j = new WorkspaceBackprop(gb, true, false, false);
         assertSameSteps(fast, ga, dl4j, gb, 50);
         // every ReLU of the ResNet-18 (17) and of the projector's hidden layer, none in DL4J's own configuration
         assertEquals(18, fast.fastReLUs());
@@ -77,6 +78,52 @@ class WorkspaceBackpropTest {
         INDArray expected = new org.nd4j.linalg.activations.impl.ActivationReLU().backprop(in.dup(), eps).getFirst();
         assertEquals(expected, new WorkspaceBackprop.StepReLU().backprop(in.dup(), eps).getFirst());
         assertEquals(Nd4j.create(new double[]{0, 0, 0, 4, -5, 0}, new long[]{2, 3}), expected);
+    }
+
+    /**
+     * BatchNorm + ReLU fused in the twin (the BatchNorm helper applies the ReLU and masks the gradient, the ReLU layer
+     * passes through): the same gradients and BatchNorm statistics as separate layers. Fused are the 9 pairs of the
+     * ResNet-18 (stem and each block's first BatchNorm), not the projector's 2-D BatchNorm nor a BatchNorm output
+     * that an objective asks for; a helper that stops fusing fails the step instead of dropping the ReLU.
+     */
+    @Test
+    void batchNormWithFusedReluChangesNoGradient() throws Exception {
+        assumeTrue(org.umm4j.backend.Umm4jBackend.init(), "oneDNN fast path not available");
+        ComputationGraph ga = NnTestSupport.tinyWithProjector(DataType.FLOAT).graph();
+        ComputationGraph gb = ga.clone();
+        WorkspaceBackprop fused = new WorkspaceBackprop(ga, true, true, true);
+        WorkspaceBackprop separate = new WorkspaceBackprop(gb, true, true, false);
+        assertSameSteps(fused, ga, separate, gb, 70);
+        assertEquals(9, fused.fusedBatchNorms().size(), fused.fusedBatchNorms().toString());
+        assertTrue(fused.fusedBatchNorms().contains("s1b1_bn1"), fused.fusedBatchNorms().toString());
+        assertEquals(0, separate.fusedBatchNorms().size());
+        for (org.deeplearning4j.nn.conf.graph.GraphVertex v : ga.getConfiguration().getVertices().values()) {
+            if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv) {
+                assertFalse(lv.getLayerConf().getLayer() instanceof PassThroughRelu, "source graph untouched");
+            }
+        }
+
+        // an objective reading a fused BatchNorm's own output: the twin is rebuilt without that pair
+        INDArray x = NnTestSupport.random(77, DataType.FLOAT, 6, 3, 16, 16);
+        INDArray[] bnOut = new INDArray[1];
+        fused.backprop(x, List.of("s1b1_bn1"), f -> {
+            bnOut[0] = f.activation("s1b1_bn1");
+            return List.of(f.outputs().get(0).div(10));
+        });
+        assertTrue(bnOut[0].minNumber().doubleValue() < 0, "the BatchNorm output before the ReLU");
+        assertEquals(8, fused.fusedBatchNorms().size());
+        assertFalse(fused.fusedBatchNorms().contains("s1b1_bn1"));
+
+        // a re-created helper (as DL4J makes on clone/load) does not apply the ReLU: the pass-through layer refuses
+        String bn = fused.fusedBatchNorms().iterator().next();
+        org.deeplearning4j.nn.layers.normalization.BatchNormalization layer =
+                (org.deeplearning4j.nn.layers.normalization.BatchNormalization) fused.twinForTest().getLayer(bn);
+        java.lang.reflect.Field helper = layer.getClass().getDeclaredField("helper");
+        helper.setAccessible(true);
+        helper.set(layer, new org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper(DataType.FLOAT));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> fused.backprop(x, z -> z.div(10)));
+        assertTrue(e.getMessage().contains("did not apply the fused ReLU"), e.getMessage());
     }
 
     /**
