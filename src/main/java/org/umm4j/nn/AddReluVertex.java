@@ -19,14 +19,17 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 import java.util.Arrays;
 
 /**
- * Inference-only graph vertex {@code y = relu(a + b)} for two inputs of equal shape (any rank): the residual sum and
- * the ReLU after it in one vertex, used by {@link InferenceGraph}.
+ * Graph vertex {@code y = relu(a + b)} for two inputs of equal shape (any rank): the residual sum and the ReLU after
+ * it in one vertex, used by {@link InferenceGraph} and by {@link WorkspaceBackprop}'s training twin.
  *
  * <p>DL4J computes the same thing as an {@code ElementWiseVertex(Add)} (which copies its first input, then adds the
  * second in place) followed by an {@code ActivationLayer} (which, in inference, first copies its input into its own
  * workspace when it lives in another one, then applies the ReLU in place): up to four passes over the activation and
  * two allocations. This vertex writes {@code a + b} into one new activation array and applies the ReLU to it in
- * place: two passes, one allocation. It has no parameters and no backward pass (inference graphs are never trained).
+ * place: two passes, one allocation. Backward, {@code dL/da = dL/db = dL/dy [a + b > 0]} (the sum recomputed with
+ * the same float operation as the forward, so the same elements pass): the sum, DL4J's vectorised {@code step} and a
+ * multiply in one array, and a copy for the second input (DL4J may accumulate into either). DL4J's pair costs five
+ * passes there (the activation layer's copy, step and multiply, one copy of the gradient per input). No parameters.
  */
 public final class AddReluVertex extends GraphVertex {
 
@@ -115,7 +118,20 @@ public final class AddReluVertex extends GraphVertex {
 
         @Override
         public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
-            throw new UnsupportedOperationException("add+relu vertex '" + vertexName + "' is inference-only");
+            if (!canDoBackward()) {
+                throw new IllegalStateException("add+relu vertex '" + vertexName + "': inputs or gradient not set");
+            }
+            INDArray a = inputs[0];
+            INDArray b = inputs[1];
+            if (!Arrays.equals(a.shape(), epsilon.shape())) {
+                throw new IllegalArgumentException("add+relu vertex '" + vertexName + "': gradient shape "
+                        + Arrays.toString(epsilon.shape()) + ", output shape " + Arrays.toString(a.shape()));
+            }
+            INDArray g = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsilon.dataType(), a.shape(), 'c');
+            a.addi(b, g);
+            org.nd4j.linalg.factory.Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.scalar.Step(g, g, 0.0));
+            g.muli(epsilon);
+            return new Pair<>(null, new INDArray[]{g, workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, g)});
         }
 
         @Override

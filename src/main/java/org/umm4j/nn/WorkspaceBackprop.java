@@ -61,12 +61,12 @@ import java.util.function.Function;
  * (width-64 SimCLR step: 21 % less CPU time, +25 % images/s, +0.7 GB resident memory). {@code -Dumm4j.cachemode=false}
  * turns it off.
  *
- * <p>In FLOAT graphs, each BatchNorm layer whose 4-D output feeds nothing but a plain ReLU layer applies that ReLU
- * itself in the twin (umm4j's BatchNorm helper: {@code max(BN(x), 0)} in its affine pass, the gradient masked where
- * the output was off inside its backward passes), and the ReLU layer passes activations and gradients through
- * ({@link PassThroughRelu}): four fewer passes over the activation per pair and step, 7-9 % less CPU time per
- * width-16 SimCLR step. BatchNorm outputs an objective asks for are never fused (the twin is rebuilt if a later call
- * asks for one); {@code -Dumm4j.fusebnrelu=false} keeps the layers separate.
+ * <p>ReLUs fused in the twin. In FLOAT graphs, each BatchNorm layer whose 4-D output feeds nothing but a plain ReLU
+ * layer applies that ReLU itself (umm4j's BatchNorm helper: {@code max(BN(x), 0)} in its affine pass, the gradient
+ * masked where the output was off inside its backward passes); in any graph, each residual sum feeding only a ReLU
+ * becomes one {@link AddReluVertex}. The ReLU layers after them pass activations and gradients through
+ * ({@link PassThroughRelu}). Activations an objective asks for are never fused (the twin is rebuilt if a later call
+ * asks for one); {@code -Dumm4j.fuserelu=false} keeps the layers separate.
  *
  * <p>Numerics are those of {@link ExternalGradients} (same forward, same {@code dL/dz}, same backward): tested to
  * float rounding on SimCLR, Barlow Twins, BYOL, MoCo v2, SimSiam, VICRegL, SuperInfo and SwAV steps. {@code -Dumm4j.workspaces=false} turns the path off.
@@ -80,16 +80,17 @@ public final class WorkspaceBackprop {
     private static final boolean CACHE = !"false".equalsIgnoreCase(System.getProperty("umm4j.cachemode", "true"));
     /** {@code -Dumm4j.fastrelu=false} keeps DL4J's ReLU backward pass in the twin's activation layers. */
     private static final boolean FAST_RELU = !"false".equalsIgnoreCase(System.getProperty("umm4j.fastrelu", "true"));
-    /** {@code -Dumm4j.fusebnrelu=false} keeps the twin's BatchNorm and ReLU layers separate. */
-    private static final boolean FUSE_BN_RELU =
-            !"false".equalsIgnoreCase(System.getProperty("umm4j.fusebnrelu", "true"));
+    /** {@code -Dumm4j.fuserelu=false} keeps the twin's BatchNorm layers, residual sums and ReLU layers separate. */
+    private static final boolean FUSE_RELU = !"false".equalsIgnoreCase(System.getProperty("umm4j.fuserelu", "true"));
 
     private final ComputationGraph source;
     private final boolean cacheForward;
     private final boolean fastRelu;
-    private final boolean fuseBatchNormRelu;
+    private final boolean fuseRelu;
     /** BatchNorm layers of the twin that apply the ReLU after them (their ReLU layers pass through) */
     private java.util.Set<String> fusedBatchNorms = java.util.Set.of();
+    /** Residual sums of the twin computed with the ReLU after them ({@link AddReluVertex}) */
+    private java.util.Set<String> fusedAdds = java.util.Set.of();
     /** Activations never to fuse away (requested by an objective so far) */
     private final java.util.Set<String> keep = new java.util.HashSet<>();
     /** ReLU activation layers of the twin running {@link StepReLU}'s backward pass */
@@ -127,17 +128,18 @@ public final class WorkspaceBackprop {
      * @param graph a graph with one input, one or more outputs (2-D or 4-D) and no loss layer
      */
     public WorkspaceBackprop(ComputationGraph graph) {
-        this(graph, CACHE, FAST_RELU, FUSE_BN_RELU);
+        this(graph, CACHE, FAST_RELU, FUSE_RELU);
     }
 
     /**
      * @param graph        a graph with one input, one or more outputs and no loss layer
      * @param cacheForward whether layers cache their pre-activations in the forward pass for the backward pass
      * @param fastRelu     whether the twin's plain ReLU activation layers back-propagate with {@link StepReLU}
-     * @param fuseBatchNormRelu whether BatchNorm layers of FLOAT graphs whose only consumer is a plain ReLU layer
-     *                     apply the ReLU themselves in the twin (see {@link PassThroughRelu})
+     * @param fuseRelu     whether BatchNorm layers (FLOAT graphs) and two-input sums whose only consumer is a plain
+     *                     ReLU layer compute that ReLU themselves in the twin (see {@link PassThroughRelu},
+     *                     {@link AddReluVertex})
      */
-    WorkspaceBackprop(ComputationGraph graph, boolean cacheForward, boolean fastRelu, boolean fuseBatchNormRelu) {
+    WorkspaceBackprop(ComputationGraph graph, boolean cacheForward, boolean fastRelu, boolean fuseRelu) {
         Objects.requireNonNull(graph, "graph");
         if (graph.getNumInputArrays() != 1 || graph.getNumOutputArrays() < 1) {
             throw new IllegalArgumentException("graph must have one input and at least one output, has "
@@ -149,7 +151,7 @@ public final class WorkspaceBackprop {
         this.source = graph;
         this.cacheForward = cacheForward;
         this.fastRelu = fastRelu;
-        this.fuseBatchNormRelu = fuseBatchNormRelu;
+        this.fuseRelu = fuseRelu;
         this.params = graph.params();
         this.gradients = graph.getFlattenedGradients();
         this.outputs = List.copyOf(graph.getConfiguration().getNetworkOutputs());
@@ -206,6 +208,7 @@ public final class WorkspaceBackprop {
             }
         }
         Map<String, String> fusedPairs = fuse ? fuseBatchNormRelu(conf, probeActivations) : Map.of();
+        Map<String, String> addPairs = fuse ? fuseAddRelu(conf, probeActivations) : Map.of();
         if (cacheForward) {
             // DL4J's convolution and dense layers recompute their forward pass in the backward pass (to get the
             // pre-activation z for the activation's derivative, even for the identity) unless the forward pass caches
@@ -235,6 +238,9 @@ public final class WorkspaceBackprop {
                 ((PassThroughRelu) t.getLayer(e.getValue()).conf().getLayer()).bind(checks.get(e.getKey()));
             }
         }
+        for (String relu : addPairs.values()) { // the add+relu vertex always applies the ReLU
+            ((PassThroughRelu) t.getLayer(relu).conf().getLayer()).bind(() -> true);
+        }
         // each layer holds its own copy of the configured loss function: bind those
         List<Bound> bounds = new ArrayList<>();
         for (String l : losses) {
@@ -242,6 +248,7 @@ public final class WorkspaceBackprop {
         }
         this.twin = t;
         this.fusedBatchNorms = java.util.Set.copyOf(fusedPairs.keySet());
+        this.fusedAdds = java.util.Set.copyOf(addPairs.keySet());
         this.fastReLUs = relus;
         this.losses = bounds;
         this.sampleShapes = shapes;
@@ -267,21 +274,14 @@ public final class WorkspaceBackprop {
         if (conf.getDataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT) {
             return pairs;
         }
-        Map<String, Integer> consumers = new java.util.HashMap<>();
-        for (List<String> ins : conf.getVertexInputs().values()) {
-            for (String in : ins) {
-                consumers.merge(in, 1, Integer::sum);
-            }
-        }
+        Map<String, Integer> consumers = consumerCounts(conf);
         for (Map.Entry<String, org.deeplearning4j.nn.conf.graph.GraphVertex> e : conf.getVertices().entrySet()) {
-            List<String> ins = conf.getVertexInputs().get(e.getKey());
-            if (!(e.getValue() instanceof org.deeplearning4j.nn.conf.graph.LayerVertex relu)
-                    || relu.getPreProcessor() != null || ins == null || ins.size() != 1
-                    || !(relu.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer al)
-                    || al.getIDropout() != null || !InferenceGraph.isPlainRelu(al.getActivationFn())
-                    || keep.contains(e.getKey())) {
+            org.deeplearning4j.nn.conf.layers.ActivationLayer al = plainRelu(conf, e.getKey(), e.getValue());
+            if (al == null) {
                 continue;
             }
+            org.deeplearning4j.nn.conf.graph.LayerVertex relu = (org.deeplearning4j.nn.conf.graph.LayerVertex) e.getValue();
+            List<String> ins = conf.getVertexInputs().get(e.getKey());
             String bn = ins.get(0);
             if (!(conf.getVertices().get(bn) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex bv)
                     || !(bv.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization b)
@@ -296,6 +296,69 @@ public final class WorkspaceBackprop {
         return pairs;
     }
 
+    /**
+     * Turns each two-input sum ({@code ElementWiseVertex} Add) of {@code conf} whose output is read by nothing but one
+     * plain ReLU layer, is no network output and was never requested by an objective into an {@link AddReluVertex}
+     * followed by a {@link PassThroughRelu}.
+     *
+     * @return sum vertex name to ReLU vertex name, for each pair
+     */
+    private Map<String, String> fuseAddRelu(ComputationGraphConfiguration conf, Map<String, INDArray> probe) {
+        Map<String, String> pairs = new LinkedHashMap<>();
+        Map<String, Integer> consumers = consumerCounts(conf);
+        for (Map.Entry<String, org.deeplearning4j.nn.conf.graph.GraphVertex> e : conf.getVertices().entrySet()) {
+            org.deeplearning4j.nn.conf.layers.ActivationLayer al = plainRelu(conf, e.getKey(), e.getValue());
+            if (al == null) {
+                continue;
+            }
+            String sum = conf.getVertexInputs().get(e.getKey()).get(0);
+            List<String> sumInputs = conf.getVertexInputs().get(sum);
+            if (!(conf.getVertices().get(sum) instanceof org.deeplearning4j.nn.conf.graph.ElementWiseVertex ew)
+                    || ew.getOp() != org.deeplearning4j.nn.conf.graph.ElementWiseVertex.Op.Add
+                    || sumInputs == null || sumInputs.size() != 2 || consumers.getOrDefault(sum, 0) != 1
+                    || conf.getNetworkOutputs().contains(sum) || keep.contains(sum) || probe.get(sum) == null
+                    || probe.get(sumInputs.get(0)) == null || probe.get(sumInputs.get(1)) == null
+                    || !Arrays.equals(probe.get(sumInputs.get(0)).shape(), probe.get(sumInputs.get(1)).shape())) {
+                continue;
+            }
+            ((org.deeplearning4j.nn.conf.graph.LayerVertex) e.getValue()).getLayerConf()
+                    .setLayer(new PassThroughRelu(al.getActivationFn(), al.getLayerName()));
+            pairs.put(sum, e.getKey());
+        }
+        for (String sum : pairs.keySet()) { // after the walk over the vertex map
+            conf.getVertices().put(sum, new AddReluVertex());
+        }
+        return pairs;
+    }
+
+    /** How many vertices read each vertex's output. */
+    private static Map<String, Integer> consumerCounts(ComputationGraphConfiguration conf) {
+        Map<String, Integer> consumers = new java.util.HashMap<>();
+        for (List<String> ins : conf.getVertexInputs().values()) {
+            for (String in : ins) {
+                consumers.merge(in, 1, Integer::sum);
+            }
+        }
+        return consumers;
+    }
+
+    /**
+     * @return the activation layer of vertex {@code name} if it is a plain ReLU layer with one input, no preprocessor,
+     *         no dropout, not yet fused and never requested by an objective; else null
+     */
+    private org.deeplearning4j.nn.conf.layers.ActivationLayer plainRelu(ComputationGraphConfiguration conf, String name,
+                                                                        org.deeplearning4j.nn.conf.graph.GraphVertex v) {
+        List<String> ins = conf.getVertexInputs().get(name);
+        if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex relu && relu.getPreProcessor() == null
+                && ins != null && ins.size() == 1
+                && relu.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer al
+                && !(al instanceof PassThroughRelu) && al.getIDropout() == null
+                && InferenceGraph.isPlainRelu(al.getActivationFn()) && !keep.contains(name)) {
+            return al;
+        }
+        return null;
+    }
+
     /** @return the twin graph (null before the first call) */
     ComputationGraph twinForTest() {
         return twin;
@@ -304,6 +367,11 @@ public final class WorkspaceBackprop {
     /** @return the BatchNorm layers of the twin that apply the ReLU after them (empty before the first call) */
     java.util.Set<String> fusedBatchNorms() {
         return fusedBatchNorms;
+    }
+
+    /** @return the residual sums of the twin computed with their ReLU (empty before the first call) */
+    java.util.Set<String> fusedAdds() {
+        return fusedAdds;
     }
 
     /** @return how many ReLU activation layers of the twin run {@link StepReLU} (0 before the first call) */
@@ -395,9 +463,10 @@ public final class WorkspaceBackprop {
         Objects.requireNonNull(activations, "activations");
         Objects.requireNonNull(objective, "objective");
         keep.addAll(activations);
-        if (twin == null || !java.util.Collections.disjoint(activations, fusedBatchNorms)) {
-            // (re)built when an objective first asks for a BatchNorm output that the twin fused with its ReLU
-            build(input, fuseBatchNormRelu);
+        if (twin == null || !java.util.Collections.disjoint(activations, fusedBatchNorms)
+                || !java.util.Collections.disjoint(activations, fusedAdds)) {
+            // (re)built when an objective first asks for a BatchNorm output or a sum that the twin fused with its ReLU
+            build(input, fuseRelu);
         }
         Map<String, int[]> taps = new LinkedHashMap<>();
         for (String a : activations) {

@@ -123,7 +123,7 @@ class InferenceGraphTest {
     }
 
     @Test
-    void addReluVertexIsInferenceOnlyAndChecksShapes() {
+    void addReluVertexComputesReluOfTheSumAndItsGradientAndChecksShapes() {
         AddReluVertex v = new AddReluVertex();
         assertEquals(v, v.clone());
         assertEquals(0, v.numParams(true));
@@ -131,11 +131,18 @@ class InferenceGraphTest {
                 org.deeplearning4j.nn.conf.inputs.InputType.convolutional(4, 4, 2),
                 org.deeplearning4j.nn.conf.inputs.InputType.convolutional(4, 4, 3)));
         AddReluVertex.Impl impl = new AddReluVertex.Impl(null, "v", 0, DataType.DOUBLE);
-        assertThrows(UnsupportedOperationException.class, () -> impl.doBackward(false, null));
-        impl.setInputs(new INDArray[]{org.nd4j.linalg.factory.Nd4j.createFromArray(1.0, -2.0, 3.0),
-                org.nd4j.linalg.factory.Nd4j.createFromArray(0.5, 1.0, -4.0)});
+        assertThrows(IllegalStateException.class, () -> impl.doBackward(false, null), "no inputs yet");
+        impl.setInputs(new INDArray[]{org.nd4j.linalg.factory.Nd4j.createFromArray(1.0, -2.0, 3.0, 1.0),
+                org.nd4j.linalg.factory.Nd4j.createFromArray(0.5, 1.0, -4.0, -1.0)});
         INDArray y = impl.doForward(false, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
-        assertEquals(org.nd4j.linalg.factory.Nd4j.createFromArray(1.5, 0.0, 0.0), y);
+        assertEquals(org.nd4j.linalg.factory.Nd4j.createFromArray(1.5, 0.0, 0.0, 0.0), y);
+        // dL/da = dL/db = dL/dy where a + b > 0 (not at a + b = 0), as separate arrays
+        impl.setEpsilon(org.nd4j.linalg.factory.Nd4j.createFromArray(2.0, 3.0, 4.0, 5.0));
+        INDArray[] g = impl.doBackward(false, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces())
+                .getSecond();
+        assertEquals(org.nd4j.linalg.factory.Nd4j.createFromArray(2.0, 0.0, 0.0, 0.0), g[0]);
+        assertEquals(g[0], g[1]);
+        assertTrue(g[0] != g[1], "one array per input");
         impl.setInputs(new INDArray[]{org.nd4j.linalg.factory.Nd4j.createFromArray(1.0, 2.0),
                 org.nd4j.linalg.factory.Nd4j.createFromArray(1.0, 2.0, 3.0)});
         assertThrows(IllegalArgumentException.class,

@@ -81,13 +81,14 @@ class WorkspaceBackpropTest {
     }
 
     /**
-     * BatchNorm + ReLU fused in the twin (the BatchNorm helper applies the ReLU and masks the gradient, the ReLU layer
-     * passes through): the same gradients and BatchNorm statistics as separate layers. Fused are the 9 pairs of the
-     * ResNet-18 (stem and each block's first BatchNorm), not the projector's 2-D BatchNorm nor a BatchNorm output
-     * that an objective asks for; a helper that stops fusing fails the step instead of dropping the ReLU.
+     * ReLUs fused in the twin (the BatchNorm helper applies the ReLU and masks the gradient; residual sums become
+     * add+relu vertices; the ReLU layers pass through): the same gradients and BatchNorm statistics as separate
+     * layers. Fused are the 9 BatchNorm pairs of the ResNet-18 (stem and each block's first BatchNorm) and its 8
+     * residual sums, not the projector's 2-D BatchNorm nor an output that an objective asks for; a helper that stops
+     * fusing fails the step instead of dropping the ReLU.
      */
     @Test
-    void batchNormWithFusedReluChangesNoGradient() throws Exception {
+    void fusedReluChangesNoGradient() throws Exception {
         assumeTrue(org.umm4j.backend.Umm4jBackend.init(), "oneDNN fast path not available");
         ComputationGraph ga = NnTestSupport.tinyWithProjector(DataType.FLOAT).graph();
         ComputationGraph gb = ga.clone();
@@ -97,6 +98,9 @@ class WorkspaceBackpropTest {
         assertEquals(9, fused.fusedBatchNorms().size(), fused.fusedBatchNorms().toString());
         assertTrue(fused.fusedBatchNorms().contains("s1b1_bn1"), fused.fusedBatchNorms().toString());
         assertEquals(0, separate.fusedBatchNorms().size());
+        assertEquals(8, fused.fusedAdds().size(), fused.fusedAdds().toString());
+        assertTrue(fused.fusedAdds().contains("s1b1_add"), fused.fusedAdds().toString());
+        assertEquals(0, separate.fusedAdds().size());
         for (org.deeplearning4j.nn.conf.graph.GraphVertex v : ga.getConfiguration().getVertices().values()) {
             if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv) {
                 assertFalse(lv.getLayerConf().getLayer() instanceof PassThroughRelu, "source graph untouched");
@@ -113,6 +117,13 @@ class WorkspaceBackpropTest {
         assertTrue(bnOut[0].minNumber().doubleValue() < 0, "the BatchNorm output before the ReLU");
         assertEquals(8, fused.fusedBatchNorms().size());
         assertFalse(fused.fusedBatchNorms().contains("s1b1_bn1"));
+        fused.backprop(x, List.of("s1b1_add"), f -> {
+            bnOut[0] = f.activation("s1b1_add");
+            return List.of(f.outputs().get(0).div(10));
+        });
+        assertTrue(bnOut[0].minNumber().doubleValue() < 0, "the residual sum before the ReLU");
+        assertEquals(7, fused.fusedAdds().size());
+        assertEquals(8, fused.fusedBatchNorms().size(), "earlier requests stay unfused");
 
         // a re-created helper (as DL4J makes on clone/load) does not apply the ReLU: the pass-through layer refuses
         String bn = fused.fusedBatchNorms().iterator().next();
