@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,12 +41,15 @@ public final class Umm4jBackend {
     /** umm4j's switch for the fast path; default {@code true}. */
     public static final String FAST_PATH_PROPERTY = "umm4j.fastpath";
 
+    /** umm4j's switch for {@link #useFastConvolution}; default {@code true}. */
+    public static final String FAST_CONVOLUTION_PROPERTY = "umm4j.fastconv";
     /** umm4j's switch for {@link #useFastBatchNorm}; default {@code true}. */
     public static final String FAST_BATCH_NORM_PROPERTY = "umm4j.fastbatchnorm";
 
     private static final Logger LOG = LoggerFactory.getLogger(Umm4jBackend.class);
     /** DL4J's package-private helper field of its BatchNormalization layer; null if this DL4J build lacks it */
     private static final Field BN_HELPER = bnHelperField();
+    private static final Field CONV_HELPER = convHelperField();
     private static final String CPU_ENVIRONMENT = "org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu$Environment";
 
     private Umm4jBackend() {
@@ -79,6 +83,16 @@ public final class Umm4jBackend {
     public static void setFastPath(boolean on) {
         System.setProperty(FAST_PATH_PROPERTY, Boolean.toString(on));
         System.setProperty(HELPERS_DISABLE_PROPERTY, Boolean.toString(!on));
+    }
+
+    private static Field convHelperField() {
+        try {
+            Field f = org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class.getDeclaredField("helper");
+            f.setAccessible(true);
+            return f;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
     }
 
     private static Field bnHelperField() {
@@ -118,6 +132,46 @@ public final class Umm4jBackend {
                     }
                 } catch (IllegalAccessException e) {
                     LOG.debug("cannot replace the BatchNorm helper of {}: {}", l.getConfig().getLayerName(), e.toString());
+                    return replaced;
+                }
+            }
+        }
+        return replaced;
+    }
+
+    /**
+     * Gives each convolution layer of {@code graph} that runs on DL4J's oneDNN helper and that
+     * {@link NarrowConvHelper} can speed up the umm4j subclass: layers with at most 16 input and output channels
+     * (their backward data pass as a transposed convolution instead of oneDNN's Winograd choice) and the layers named
+     * in {@code withoutInputGradient} (only the weight gradient; their dL/dx is returned as zeros: for graphs whose
+     * input gradient nobody reads, such as umm4j's workspace twin). Idempotent and cheap; layers keep DL4J's helper
+     * when {@code -D}{@value #FAST_CONVOLUTION_PROPERTY}{@code =false}, without the oneDNN helper (CUDA, fast path
+     * off) or when neither rule applies.
+     *
+     * @return the number of layers whose helper was replaced by this call
+     */
+    public static int useFastConvolution(ComputationGraph graph, Collection<String> withoutInputGradient) {
+        if (graph == null || CONV_HELPER == null
+                || !Boolean.parseBoolean(System.getProperty(FAST_CONVOLUTION_PROPERTY, "true"))) {
+            return 0;
+        }
+        int replaced = 0;
+        for (Layer l : graph.getLayers()) {
+            if (l instanceof org.deeplearning4j.nn.layers.convolution.ConvolutionLayer conv
+                    && l.getClass() == org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class) {
+                try {
+                    Object h = CONV_HELPER.get(conv);
+                    boolean dx = !withoutInputGradient.contains(l.getConfig().getLayerName());
+                    INDArray w = conv.getParam(org.deeplearning4j.nn.params.ConvolutionParamInitializer.WEIGHT_KEY);
+                    if (h != null && h.getClass() == org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper.class
+                            && w != null && w.rank() == 4 && NarrowConvHelper.eligible(w.size(1), w.size(0), dx)) {
+                        CONV_HELPER.set(conv, new NarrowConvHelper(graph.getConfiguration().getDataType(), dx,
+                                conv.hasBias()));
+                        replaced++;
+                    }
+                } catch (IllegalAccessException e) {
+                    LOG.debug("cannot replace the convolution helper of {}: {}", l.getConfig().getLayerName(),
+                            e.toString());
                     return replaced;
                 }
             }

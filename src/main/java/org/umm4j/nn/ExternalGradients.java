@@ -44,6 +44,7 @@ public final class ExternalGradients {
         }
         graph.getConfiguration().setTrainingWorkspaceMode(WorkspaceMode.NONE);
         Umm4jBackend.useFastBatchNorm(graph);
+        Umm4jBackend.useFastConvolution(graph, java.util.Set.of());
         Map<String, INDArray> acts = graph.feedForward(new INDArray[]{input}, true, false);
         return acts.get(graph.getConfiguration().getNetworkOutputs().get(0));
     }

@@ -89,6 +89,8 @@ public final class WorkspaceBackprop {
     private final boolean fuseRelu;
     /** BatchNorm layers of the twin that apply the ReLU after them (their ReLU layers pass through) */
     private java.util.Set<String> fusedBatchNorms = java.util.Set.of();
+    /** Layers of the twin reading the network input: their input gradient is never returned, so never computed */
+    private java.util.Set<String> inputConvolutions = java.util.Set.of();
     /** Residual sums of the twin computed with the ReLU after them ({@link AddReluVertex}) */
     private java.util.Set<String> fusedAdds = java.util.Set.of();
     /** Activations never to fuse away (requested by an objective so far) */
@@ -248,6 +250,13 @@ public final class WorkspaceBackprop {
         }
         this.twin = t;
         this.fusedBatchNorms = java.util.Set.copyOf(fusedPairs.keySet());
+        java.util.Set<String> firstLayers = new java.util.HashSet<>();
+        for (Map.Entry<String, List<String>> e : conf.getVertexInputs().entrySet()) {
+            if (!java.util.Collections.disjoint(e.getValue(), conf.getNetworkInputs())) {
+                firstLayers.add(e.getKey());
+            }
+        }
+        this.inputConvolutions = java.util.Set.copyOf(firstLayers);
         this.fusedAdds = java.util.Set.copyOf(addPairs.keySet());
         this.fastReLUs = relus;
         this.losses = bounds;
@@ -473,6 +482,7 @@ public final class WorkspaceBackprop {
             taps.put(a, consumer(a));
         }
         Umm4jBackend.useFastBatchNorm(twin);
+        Umm4jBackend.useFastConvolution(twin, inputConvolutions);
         INDArray[] y = labels(input.size(0));
         Joint joint = new Joint(objective, taps);
         for (int i = 0; i < losses.size(); i++) {

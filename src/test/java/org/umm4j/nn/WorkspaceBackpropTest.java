@@ -138,6 +138,46 @@ class WorkspaceBackpropTest {
     }
 
     /**
+     * umm4j's convolution helper in the twin (transposed-convolution input gradients for layers of at most 16
+     * channels, no input gradient for the layer reading the network input) against DL4J's helper: the same
+     * parameter gradients to float rounding over two calls (no updates in between, so nothing amplifies).
+     */
+    @Test
+    void narrowConvolutionHelperChangesGradientsOnlyByRounding() {
+        assumeTrue(org.umm4j.backend.Umm4jBackend.init(), "oneDNN fast path not available");
+        ComputationGraph ga = NnTestSupport.tinyWithProjector(DataType.FLOAT).graph();
+        ComputationGraph gb = ga.clone();
+        WorkspaceBackprop umm4j = new WorkspaceBackprop(ga, true, true, true);
+        WorkspaceBackprop dl4j = new WorkspaceBackprop(gb, true, true, true);
+        String key = org.umm4j.backend.Umm4jBackend.FAST_CONVOLUTION_PROPERTY;
+        String old = System.getProperty(key);
+        try {
+            for (int step = 0; step < 2; step++) {
+                INDArray x = NnTestSupport.random(90 + step, DataType.FLOAT, 6, 3, 16, 16);
+                System.setProperty(key, "true");
+                INDArray g1 = umm4j.backprop(x, z -> z.div(10).subi(0.05)).gradient().dup();
+                System.setProperty(key, "false");
+                INDArray g2 = dl4j.backprop(x.dup(), z -> z.div(10).subi(0.05)).gradient().dup();
+                double scale = g2.amaxNumber().doubleValue();
+                double diff = g1.sub(g2).amaxNumber().doubleValue();
+                assertTrue(scale > 0 && diff <= 1e-5 * scale, "step " + step + ": " + diff + " of " + scale);
+            }
+        } finally {
+            if (old == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, old);
+            }
+        }
+        // the twin's first convolution skips its input gradient; the width-8 block convolutions use the helper too
+        assertEquals("NarrowConvHelper", umm4j.twinForTest().getLayer("stem_conv").getHelper().getClass().getSimpleName());
+        assertEquals("NarrowConvHelper", umm4j.twinForTest().getLayer("s1b1_conv1").getHelper().getClass().getSimpleName());
+        assertEquals("MKLDNNConvHelper", dl4j.twinForTest().getLayer("stem_conv").getHelper().getClass().getSimpleName());
+        assertEquals("MKLDNNConvHelper", ga.getLayer("stem_conv").getHelper().getClass().getSimpleName(),
+                "the source graph keeps DL4J's helper");
+    }
+
+    /**
      * input [N, 3, 6, 6] -> conv 3x3 (4) -> BN -> ReLU "r" -> conv 1x1 (5) = output "maps" [N, 5, 6, 6], and
      * "r" -> average pool -> dense (3) = output "z" [N, 3]: two outputs, one of them 4-D, and an inner activation.
      */
