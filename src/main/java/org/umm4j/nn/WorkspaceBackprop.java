@@ -3,6 +3,11 @@ package org.umm4j.nn;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
@@ -13,6 +18,7 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -25,10 +31,15 @@ import org.umm4j.backend.Umm4jBackend;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -88,13 +99,13 @@ public final class WorkspaceBackprop {
     private final boolean fastRelu;
     private final boolean fuseRelu;
     /** BatchNorm layers of the twin that apply the ReLU after them (their ReLU layers pass through) */
-    private java.util.Set<String> fusedBatchNorms = java.util.Set.of();
+    private Set<String> fusedBatchNorms = Set.of();
     /** Layers of the twin reading the network input: their input gradient is never returned, so never computed */
-    private java.util.Set<String> inputConvolutions = java.util.Set.of();
+    private Set<String> firstLayers = Set.of();
     /** Residual sums of the twin computed with the ReLU after them ({@link AddReluVertex}) */
-    private java.util.Set<String> fusedAdds = java.util.Set.of();
+    private Set<String> fusedAdds = Set.of();
     /** Activations never to fuse away (requested by an objective so far) */
-    private final java.util.Set<String> keep = new java.util.HashSet<>();
+    private final Set<String> keep = new HashSet<>();
     /** ReLU activation layers of the twin running {@link StepReLU}'s backward pass */
     private int fastReLUs;
     private final INDArray params;
@@ -199,9 +210,9 @@ public final class WorkspaceBackprop {
         int relus = 0;
         if (fastRelu) {
             // only the twin's own configuration changes: saved graphs keep DL4J's activation class
-            for (org.deeplearning4j.nn.conf.graph.GraphVertex v : conf.getVertices().values()) {
-                if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv
-                        && lv.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer al
+            for (GraphVertex v : conf.getVertices().values()) {
+                if (v instanceof LayerVertex lv
+                        && lv.getLayerConf().getLayer() instanceof ActivationLayer al
                         && al.getActivationFn().getClass() == ActivationReLU.class
                         && InferenceGraph.isPlainRelu(al.getActivationFn())) {
                     al.setActivationFn(new StepReLU());
@@ -228,7 +239,7 @@ public final class WorkspaceBackprop {
             t.setCacheMode(CacheMode.DEVICE); // the layers keep their own copy of the setting
         }
         if (!fusedPairs.isEmpty()) {
-            Map<String, java.util.function.BooleanSupplier> checks =
+            Map<String, BooleanSupplier> checks =
                     Umm4jBackend.fuseBatchNormRelu(t, fusedPairs.keySet());
             if (!checks.keySet().equals(fusedPairs.keySet())) { // a helper could not fuse: build without fusion
                 LOG.debug("BatchNorm helpers could not fuse ReLUs ({} of {}); twin built without fusion",
@@ -249,15 +260,15 @@ public final class WorkspaceBackprop {
             bounds.add((Bound) ((LossLayer) t.getLayer(l).conf().getLayer()).getLossFn());
         }
         this.twin = t;
-        this.fusedBatchNorms = java.util.Set.copyOf(fusedPairs.keySet());
-        java.util.Set<String> firstLayers = new java.util.HashSet<>();
+        this.fusedBatchNorms = Set.copyOf(fusedPairs.keySet());
+        Set<String> first = new HashSet<>();
         for (Map.Entry<String, List<String>> e : conf.getVertexInputs().entrySet()) {
-            if (!java.util.Collections.disjoint(e.getValue(), conf.getNetworkInputs())) {
-                firstLayers.add(e.getKey());
+            if (!Collections.disjoint(e.getValue(), conf.getNetworkInputs())) {
+                first.add(e.getKey());
             }
         }
-        this.inputConvolutions = java.util.Set.copyOf(firstLayers);
-        this.fusedAdds = java.util.Set.copyOf(addPairs.keySet());
+        this.firstLayers = Set.copyOf(first);
+        this.fusedAdds = Set.copyOf(addPairs.keySet());
         this.fastReLUs = relus;
         this.losses = bounds;
         this.sampleShapes = shapes;
@@ -280,20 +291,20 @@ public final class WorkspaceBackprop {
      */
     private Map<String, String> fuseBatchNormRelu(ComputationGraphConfiguration conf, Map<String, INDArray> probe) {
         Map<String, String> pairs = new LinkedHashMap<>();
-        if (conf.getDataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT) {
+        if (conf.getDataType() != DataType.FLOAT) {
             return pairs;
         }
         Map<String, Integer> consumers = consumerCounts(conf);
-        for (Map.Entry<String, org.deeplearning4j.nn.conf.graph.GraphVertex> e : conf.getVertices().entrySet()) {
-            org.deeplearning4j.nn.conf.layers.ActivationLayer al = plainRelu(conf, e.getKey(), e.getValue());
+        for (Map.Entry<String, GraphVertex> e : conf.getVertices().entrySet()) {
+            ActivationLayer al = plainRelu(conf, e.getKey(), e.getValue());
             if (al == null) {
                 continue;
             }
-            org.deeplearning4j.nn.conf.graph.LayerVertex relu = (org.deeplearning4j.nn.conf.graph.LayerVertex) e.getValue();
+            LayerVertex relu = (LayerVertex) e.getValue();
             List<String> ins = conf.getVertexInputs().get(e.getKey());
             String bn = ins.get(0);
-            if (!(conf.getVertices().get(bn) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex bv)
-                    || !(bv.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization b)
+            if (!(conf.getVertices().get(bn) instanceof LayerVertex bv)
+                    || !(bv.getLayerConf().getLayer() instanceof BatchNormalization b)
                     || consumers.getOrDefault(bn, 0) != 1 || conf.getNetworkOutputs().contains(bn)
                     || keep.contains(bn) || probe.get(bn) == null || probe.get(bn).rank() != 4) {
                 continue;
@@ -315,22 +326,22 @@ public final class WorkspaceBackprop {
     private Map<String, String> fuseAddRelu(ComputationGraphConfiguration conf, Map<String, INDArray> probe) {
         Map<String, String> pairs = new LinkedHashMap<>();
         Map<String, Integer> consumers = consumerCounts(conf);
-        for (Map.Entry<String, org.deeplearning4j.nn.conf.graph.GraphVertex> e : conf.getVertices().entrySet()) {
-            org.deeplearning4j.nn.conf.layers.ActivationLayer al = plainRelu(conf, e.getKey(), e.getValue());
+        for (Map.Entry<String, GraphVertex> e : conf.getVertices().entrySet()) {
+            ActivationLayer al = plainRelu(conf, e.getKey(), e.getValue());
             if (al == null) {
                 continue;
             }
             String sum = conf.getVertexInputs().get(e.getKey()).get(0);
             List<String> sumInputs = conf.getVertexInputs().get(sum);
-            if (!(conf.getVertices().get(sum) instanceof org.deeplearning4j.nn.conf.graph.ElementWiseVertex ew)
-                    || ew.getOp() != org.deeplearning4j.nn.conf.graph.ElementWiseVertex.Op.Add
+            if (!(conf.getVertices().get(sum) instanceof ElementWiseVertex ew)
+                    || ew.getOp() != ElementWiseVertex.Op.Add
                     || sumInputs == null || sumInputs.size() != 2 || consumers.getOrDefault(sum, 0) != 1
                     || conf.getNetworkOutputs().contains(sum) || keep.contains(sum) || probe.get(sum) == null
                     || probe.get(sumInputs.get(0)) == null || probe.get(sumInputs.get(1)) == null
                     || !Arrays.equals(probe.get(sumInputs.get(0)).shape(), probe.get(sumInputs.get(1)).shape())) {
                 continue;
             }
-            ((org.deeplearning4j.nn.conf.graph.LayerVertex) e.getValue()).getLayerConf()
+            ((LayerVertex) e.getValue()).getLayerConf()
                     .setLayer(new PassThroughRelu(al.getActivationFn(), al.getLayerName()));
             pairs.put(sum, e.getKey());
         }
@@ -342,7 +353,7 @@ public final class WorkspaceBackprop {
 
     /** How many vertices read each vertex's output. */
     private static Map<String, Integer> consumerCounts(ComputationGraphConfiguration conf) {
-        Map<String, Integer> consumers = new java.util.HashMap<>();
+        Map<String, Integer> consumers = new HashMap<>();
         for (List<String> ins : conf.getVertexInputs().values()) {
             for (String in : ins) {
                 consumers.merge(in, 1, Integer::sum);
@@ -355,12 +366,12 @@ public final class WorkspaceBackprop {
      * @return the activation layer of vertex {@code name} if it is a plain ReLU layer with one input, no preprocessor,
      *         no dropout, not yet fused and never requested by an objective; else null
      */
-    private org.deeplearning4j.nn.conf.layers.ActivationLayer plainRelu(ComputationGraphConfiguration conf, String name,
-                                                                        org.deeplearning4j.nn.conf.graph.GraphVertex v) {
+    private ActivationLayer plainRelu(ComputationGraphConfiguration conf, String name,
+                                                                        GraphVertex v) {
         List<String> ins = conf.getVertexInputs().get(name);
-        if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex relu && relu.getPreProcessor() == null
+        if (v instanceof LayerVertex relu && relu.getPreProcessor() == null
                 && ins != null && ins.size() == 1
-                && relu.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer al
+                && relu.getLayerConf().getLayer() instanceof ActivationLayer al
                 && !(al instanceof PassThroughRelu) && al.getIDropout() == null
                 && InferenceGraph.isPlainRelu(al.getActivationFn()) && !keep.contains(name)) {
             return al;
@@ -374,12 +385,12 @@ public final class WorkspaceBackprop {
     }
 
     /** @return the BatchNorm layers of the twin that apply the ReLU after them (empty before the first call) */
-    java.util.Set<String> fusedBatchNorms() {
+    Set<String> fusedBatchNorms() {
         return fusedBatchNorms;
     }
 
     /** @return the residual sums of the twin computed with their ReLU (empty before the first call) */
-    java.util.Set<String> fusedAdds() {
+    Set<String> fusedAdds() {
         return fusedAdds;
     }
 
@@ -472,8 +483,8 @@ public final class WorkspaceBackprop {
         Objects.requireNonNull(activations, "activations");
         Objects.requireNonNull(objective, "objective");
         keep.addAll(activations);
-        if (twin == null || !java.util.Collections.disjoint(activations, fusedBatchNorms)
-                || !java.util.Collections.disjoint(activations, fusedAdds)) {
+        if (twin == null || !Collections.disjoint(activations, fusedBatchNorms)
+                || !Collections.disjoint(activations, fusedAdds)) {
             // (re)built when an objective first asks for a BatchNorm output or a sum that the twin fused with its ReLU
             build(input, fuseRelu);
         }
@@ -482,7 +493,7 @@ public final class WorkspaceBackprop {
             taps.put(a, consumer(a));
         }
         Umm4jBackend.useFastBatchNorm(twin);
-        Umm4jBackend.useFastConvolution(twin, inputConvolutions);
+        Umm4jBackend.useFastConvolution(twin, firstLayers);
         INDArray[] y = labels(input.size(0));
         Joint joint = new Joint(objective, taps);
         for (int i = 0; i < losses.size(); i++) {
