@@ -56,11 +56,14 @@ public final class Umm4jBackend {
     }
 
     /**
-     * Enables the oneDNN helpers unless the user opted out; safe to call any number of times.
+     * Enables the oneDNN helpers unless the user opted out, and (first, while ND4J's native library is not loaded yet)
+     * shortens libgomp's spin-wait ({@code OpenMpTuning}: {@code GOMP_SPINCOUNT=10000} unless the environment sets
+     * it; {@code -Dumm4j.gomp.spincount=off|N}); safe to call any number of times.
      *
      * @return whether the fast path is on after the call
      */
     public static boolean init() {
+        tuneOpenMp();
         boolean wanted = Boolean.parseBoolean(System.getProperty(FAST_PATH_PROPERTY, "true"));
         if (System.getProperty(HELPERS_DISABLE_PROPERTY) == null) {
             System.setProperty(HELPERS_DISABLE_PROPERTY, Boolean.toString(!wanted));
@@ -68,6 +71,20 @@ public final class Umm4jBackend {
         boolean on = fastPathEnabled();
         LOG.debug("umm4j backend {} (oneDNN helpers {})", backendName(), on ? "on" : "off");
         return on;
+    }
+
+    /**
+     * Shortens libgomp's spin-wait for ND4J's OpenMP threads ({@code GOMP_SPINCOUNT=10000}, see {@code OpenMpTuning})
+     * if ND4J's native library is not loaded yet and the environment does not set it; {@code
+     * -Dumm4j.gomp.spincount=off} leaves libgomp alone, {@code =N} sets N. Call it first thing in a program (the CLI
+     * and {@link #init()} do).
+     *
+     * @return what was done, for a log line
+     */
+    public static String tuneOpenMp() {
+        String what = OpenMpTuning.apply();
+        LOG.debug("OpenMP: {}", what);
+        return what;
     }
 
     /** @return whether DL4J will create oneDNN helpers for new layers */

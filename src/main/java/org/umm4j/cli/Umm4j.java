@@ -1,5 +1,6 @@
 package org.umm4j.cli;
 
+import org.umm4j.backend.Umm4jBackend;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,6 +26,7 @@ public final class Umm4j implements Runnable {
 
     /** Entry point: applies the GPU guard, then runs the command and exits with its code. */
     public static void main(String[] args) throws Exception {
+        Umm4jBackend.tuneOpenMp(); // before anything loads ND4J's native library
         Optional<Integer> child = Launcher.relaunchIfNeeded(args);
         System.exit(child.orElseGet(() -> run(args)));
     }
