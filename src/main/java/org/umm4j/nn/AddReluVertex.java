@@ -14,6 +14,8 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.scalar.Step;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.Arrays;
@@ -105,15 +107,20 @@ public final class AddReluVertex extends GraphVertex {
             if (!canDoForward()) {
                 throw new IllegalStateException("add+relu vertex '" + vertexName + "': inputs are not set");
             }
+            return Transforms.relu(sum(ArrayType.ACTIVATIONS, workspaceMgr), false);
+        }
+
+        /** {@code a + b} in a new array of {@code type} (the backward pass recomputes the forward's sum this way). */
+        private INDArray sum(ArrayType type, LayerWorkspaceMgr workspaceMgr) {
             INDArray a = inputs[0];
             INDArray b = inputs[1];
             if (!Arrays.equals(a.shape(), b.shape())) {
                 throw new IllegalArgumentException("add+relu vertex '" + vertexName + "': input shapes differ, "
                         + Arrays.toString(a.shape()) + " vs " + Arrays.toString(b.shape()));
             }
-            INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, a.dataType(), a.shape(), 'c');
+            INDArray out = workspaceMgr.createUninitialized(type, a.dataType(), a.shape(), 'c');
             a.addi(b, out);
-            return Transforms.relu(out, false);
+            return out;
         }
 
         @Override
@@ -121,15 +128,12 @@ public final class AddReluVertex extends GraphVertex {
             if (!canDoBackward()) {
                 throw new IllegalStateException("add+relu vertex '" + vertexName + "': inputs or gradient not set");
             }
-            INDArray a = inputs[0];
-            INDArray b = inputs[1];
-            if (!Arrays.equals(a.shape(), epsilon.shape())) {
+            if (!Arrays.equals(inputs[0].shape(), epsilon.shape())) {
                 throw new IllegalArgumentException("add+relu vertex '" + vertexName + "': gradient shape "
-                        + Arrays.toString(epsilon.shape()) + ", output shape " + Arrays.toString(a.shape()));
+                        + Arrays.toString(epsilon.shape()) + ", output shape " + Arrays.toString(inputs[0].shape()));
             }
-            INDArray g = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsilon.dataType(), a.shape(), 'c');
-            a.addi(b, g);
-            org.nd4j.linalg.factory.Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.scalar.Step(g, g, 0.0));
+            INDArray g = sum(ArrayType.ACTIVATION_GRAD, workspaceMgr);
+            Nd4j.getExecutioner().exec(new Step(g, g, 0.0));
             g.muli(epsilon);
             return new Pair<>(null, new INDArray[]{g, workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, g)});
         }
