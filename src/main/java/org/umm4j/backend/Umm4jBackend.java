@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
@@ -13,6 +14,8 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
@@ -157,21 +160,34 @@ public final class Umm4jBackend {
     }
 
     /**
-     * Gives each convolution layer of {@code graph} that runs on DL4J's oneDNN helper and that
-     * {@link NarrowConvHelper} can speed up the umm4j subclass: layers with at most 16 input and output channels
-     * (their backward data pass as a transposed convolution instead of oneDNN's Winograd choice) and the layers named
-     * in {@code withoutInputGradient} (only the weight gradient; their dL/dx is returned as zeros: for graphs whose
-     * input gradient nobody reads, such as umm4j's workspace twin). Idempotent and cheap; layers keep DL4J's helper
-     * when {@code -D}{@value #FAST_CONVOLUTION_PROPERTY}{@code =false}, without the oneDNN helper (CUDA, fast path
-     * off) or when neither rule applies.
+     * Gives each convolution layer of {@code graph} that runs on DL4J's oneDNN helper a umm4j helper, chosen by
+     * {@code -D}{@value #FAST_CONVOLUTION_PROPERTY}:
+     * <ul>
+     *   <li>{@code dnnl} (default, also {@code true}): {@code DnnlConvHelper} for every such layer, oneDNN called
+     *       directly with cached primitives and scratch buffers shared by the graph's layers (falls back to
+     *       {@code deconv} where JavaCPP's dnnl natives cannot load);</li>
+     *   <li>{@code deconv}: {@code NarrowConvHelper} for layers with at most 16 input and output channels (their
+     *       backward data pass as a transposed convolution instead of oneDNN's Winograd choice);</li>
+     *   <li>{@code false}: DL4J's helper everywhere.</li>
+     * </ul>
+     * Layers named in {@code withoutInputGradient} compute only the weight gradient and return zeros as dL/dx (for
+     * graphs whose input gradient nobody reads, such as umm4j's workspace twin). Idempotent and cheap; layers keep
+     * DL4J's helper without the oneDNN helper (CUDA, fast path off).
      *
      * @return the number of layers whose helper was replaced by this call
+     * @throws IllegalArgumentException if the property has another value
      */
     public static int useFastConvolution(ComputationGraph graph, Collection<String> withoutInputGradient) {
-        if (graph == null || CONV_HELPER == null
-                || !Boolean.parseBoolean(System.getProperty(FAST_CONVOLUTION_PROPERTY, "true"))) {
+        String choice = System.getProperty(FAST_CONVOLUTION_PROPERTY, "dnnl").trim().toLowerCase(Locale.ROOT);
+        if (!List.of("dnnl", "true", "deconv", "false").contains(choice)) {
+            throw new IllegalArgumentException("-D" + FAST_CONVOLUTION_PROPERTY + "=" + choice
+                    + ": expected dnnl, deconv, true (= dnnl) or false");
+        }
+        if (graph == null || CONV_HELPER == null || choice.equals("false")) {
             return 0;
         }
+        boolean dnnl = !choice.equals("deconv") && DnnlAvailability.REASON == null;
+        DnnlContext ctx = null;
         int replaced = 0;
         for (Layer l : graph.getLayers()) {
             if (l instanceof org.deeplearning4j.nn.layers.convolution.ConvolutionLayer conv
@@ -180,10 +196,19 @@ public final class Umm4jBackend {
                     Object h = CONV_HELPER.get(conv);
                     boolean dx = !withoutInputGradient.contains(l.getConfig().getLayerName());
                     INDArray w = conv.getParam(org.deeplearning4j.nn.params.ConvolutionParamInitializer.WEIGHT_KEY);
-                    if (h != null && h.getClass() == org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper.class
-                            && w != null && w.rank() == 4 && NarrowConvHelper.eligible(w.size(1), w.size(0), dx)) {
-                        CONV_HELPER.set(conv, new NarrowConvHelper(graph.getConfiguration().getDataType(), dx,
-                                conv.hasBias()));
+                    if (h == null || h.getClass() != org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper.class
+                            || w == null || w.rank() != 4) {
+                        continue;
+                    }
+                    DataType type = graph.getConfiguration().getDataType();
+                    if (dnnl) {
+                        if (ctx == null) {
+                            ctx = DnnlContext.create();
+                        }
+                        CONV_HELPER.set(conv, new DnnlConvHelper(type, ctx, dx));
+                        replaced++;
+                    } else if (NarrowConvHelper.eligible(w.size(1), w.size(0), dx)) {
+                        CONV_HELPER.set(conv, new NarrowConvHelper(type, dx, conv.hasBias()));
                         replaced++;
                     }
                 } catch (IllegalAccessException e) {
@@ -194,6 +219,25 @@ public final class Umm4jBackend {
             }
         }
         return replaced;
+    }
+
+    /**
+     * Whether JavaCPP's dnnl natives load here, checked once per JVM (a failed native load cannot be retried
+     * anyway); {@code REASON} is null when they do.
+     */
+    private static final class DnnlAvailability {
+        static final String REASON = check();
+
+        private static String check() {
+            try {
+                DnnlContext.create();
+                return null;
+            } catch (LinkageError | RuntimeException e) {
+                LOG.warn("oneDNN through JavaCPP's dnnl preset is unavailable ({}); convolutions use DL4J's "
+                        + "oneDNN helper with umm4j's transposed-convolution backward pass", e.toString());
+                return e.toString();
+            }
+        }
     }
 
     /**

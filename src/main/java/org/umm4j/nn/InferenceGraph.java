@@ -20,6 +20,7 @@ import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.umm4j.backend.Umm4jBackend;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -196,6 +197,8 @@ public final class InferenceGraph {
         for (Chain c : chainByConv.values()) {
             writeFolded(source, c, g.getLayer(c.end()));
         }
+        // oneDNN with cached primitives for the (now bias-carrying) convolutions
+        Umm4jBackend.useFastConvolution(g, Set.of());
         return new InferenceGraph(g, chainByConv.size(), relus);
     }
 

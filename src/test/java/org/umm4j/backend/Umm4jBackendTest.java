@@ -63,4 +63,36 @@ class Umm4jBackendTest {
         }
         assertTrue(Umm4jBackend.fastPathEnabled());
     }
+
+    @Test
+    void convolutionHelperFollowsItsPropertyAndRejectsUnknownValues() {
+        assertTrue(Umm4jBackend.init());
+        String key = Umm4jBackend.FAST_CONVOLUTION_PROPERTY;
+        String old = System.getProperty(key);
+        try {
+            java.util.Map<String, String> expected = java.util.Map.of("dnnl", "DnnlConvHelper", "true",
+                    "DnnlConvHelper", "deconv", "NarrowConvHelper", "false", "MKLDNNConvHelper");
+            for (var e : expected.entrySet()) {
+                System.setProperty(key, e.getKey());
+                org.deeplearning4j.nn.graph.ComputationGraph g = tinyConvNet().toComputationGraph();
+                g.output(Nd4j.rand(2, 3, 8, 8));
+                String conv = g.getLayer(0).getConfig().getLayerName();
+                int replaced = Umm4jBackend.useFastConvolution(g, java.util.Set.of());
+                assertEquals(e.getValue(), helperName(g.getLayer(0).getHelper()), e.getKey());
+                assertEquals(e.getKey().equals("false") ? 0 : 1, replaced, e.getKey());
+                assertEquals(0, Umm4jBackend.useFastConvolution(g, java.util.Set.of(conv)), "idempotent");
+            }
+            System.setProperty(key, "fastest");
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                    () -> Umm4jBackend.useFastConvolution(tinyConvNet().toComputationGraph(), java.util.Set.of()));
+            assertTrue(ex.getMessage().contains(key) && ex.getMessage().contains("fastest")
+                    && ex.getMessage().contains("dnnl"), ex.getMessage());
+        } finally {
+            if (old == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, old);
+            }
+        }
+    }
 }

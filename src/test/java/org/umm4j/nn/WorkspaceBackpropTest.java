@@ -143,24 +143,35 @@ class WorkspaceBackpropTest {
      * parameter gradients to float rounding over two calls (no updates in between, so nothing amplifies).
      */
     @Test
-    void narrowConvolutionHelperChangesGradientsOnlyByRounding() {
+    void umm4jConvolutionHelpersChangeGradientsOnlyByRounding() {
         assumeTrue(org.umm4j.backend.Umm4jBackend.init(), "oneDNN fast path not available");
-        ComputationGraph ga = NnTestSupport.tinyWithProjector(DataType.FLOAT).graph();
-        ComputationGraph gb = ga.clone();
-        WorkspaceBackprop umm4j = new WorkspaceBackprop(ga, true, true, true);
-        WorkspaceBackprop dl4j = new WorkspaceBackprop(gb, true, true, true);
         String key = org.umm4j.backend.Umm4jBackend.FAST_CONVOLUTION_PROPERTY;
         String old = System.getProperty(key);
         try {
-            for (int step = 0; step < 2; step++) {
-                INDArray x = NnTestSupport.random(90 + step, DataType.FLOAT, 6, 3, 16, 16);
-                System.setProperty(key, "true");
-                INDArray g1 = umm4j.backprop(x, z -> z.div(10).subi(0.05)).gradient().dup();
-                System.setProperty(key, "false");
-                INDArray g2 = dl4j.backprop(x.dup(), z -> z.div(10).subi(0.05)).gradient().dup();
-                double scale = g2.amaxNumber().doubleValue();
-                double diff = g1.sub(g2).amaxNumber().doubleValue();
-                assertTrue(scale > 0 && diff <= 1e-5 * scale, "step " + step + ": " + diff + " of " + scale);
+            for (String mode : new String[]{"dnnl", "deconv"}) {
+                ComputationGraph ga = NnTestSupport.tinyWithProjector(DataType.FLOAT).graph();
+                ComputationGraph gb = ga.clone();
+                WorkspaceBackprop umm4j = new WorkspaceBackprop(ga, true, true, true);
+                WorkspaceBackprop dl4j = new WorkspaceBackprop(gb, true, true, true);
+                for (int step = 0; step < 2; step++) {
+                    INDArray x = NnTestSupport.random(90 + step, DataType.FLOAT, 6, 3, 16, 16);
+                    System.setProperty(key, mode);
+                    INDArray g1 = umm4j.backprop(x, z -> z.div(10).subi(0.05)).gradient().dup();
+                    System.setProperty(key, "false");
+                    INDArray g2 = dl4j.backprop(x.dup(), z -> z.div(10).subi(0.05)).gradient().dup();
+                    double scale = g2.amaxNumber().doubleValue();
+                    double diff = g1.sub(g2).amaxNumber().doubleValue();
+                    assertTrue(scale > 0 && diff <= 1e-5 * scale, mode + " step " + step + ": " + diff + " of " + scale);
+                }
+                // dnnl: every convolution; deconv: the twin's first convolution (no input gradient) and the width-8
+                // block convolutions
+                String helper = mode.equals("dnnl") ? "DnnlConvHelper" : "NarrowConvHelper";
+                assertEquals(helper, umm4j.twinForTest().getLayer("stem_conv").getHelper().getClass().getSimpleName());
+                assertEquals(helper, umm4j.twinForTest().getLayer("s1b1_conv1").getHelper().getClass().getSimpleName());
+                assertEquals("MKLDNNConvHelper",
+                        dl4j.twinForTest().getLayer("stem_conv").getHelper().getClass().getSimpleName());
+                assertEquals("MKLDNNConvHelper", ga.getLayer("stem_conv").getHelper().getClass().getSimpleName(),
+                        "the source graph keeps DL4J's helper");
             }
         } finally {
             if (old == null) {
@@ -169,12 +180,6 @@ class WorkspaceBackpropTest {
                 System.setProperty(key, old);
             }
         }
-        // the twin's first convolution skips its input gradient; the width-8 block convolutions use the helper too
-        assertEquals("NarrowConvHelper", umm4j.twinForTest().getLayer("stem_conv").getHelper().getClass().getSimpleName());
-        assertEquals("NarrowConvHelper", umm4j.twinForTest().getLayer("s1b1_conv1").getHelper().getClass().getSimpleName());
-        assertEquals("MKLDNNConvHelper", dl4j.twinForTest().getLayer("stem_conv").getHelper().getClass().getSimpleName());
-        assertEquals("MKLDNNConvHelper", ga.getLayer("stem_conv").getHelper().getClass().getSimpleName(),
-                "the source graph keeps DL4J's helper");
     }
 
     /**

@@ -1,0 +1,402 @@
+package org.umm4j.backend;
+
+import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.convolution_backward_data;
+import org.bytedeco.dnnl.convolution_backward_weights;
+import org.bytedeco.dnnl.convolution_forward;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.javacpp.Pointer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
+import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.util.ConvolutionUtils;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.Arrays;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.algorithm;
+import static org.bytedeco.dnnl.global.dnnl.prop_kind;
+
+/**
+ * DL4J convolution helper that calls oneDNN directly (JavaCPP's {@code dnnl} preset) with primitives created once per
+ * layer and input shape, for NCHW FLOAT layers of any width, stride, padding and dilation.
+ *
+ * <p>For {@code y = conv(x, W) + b} (x [N, C, H, W], W [O, C, kH, kW] as DL4J stores it, y [N, O, oH, oW]) and
+ * {@code dy = dL/dy} it runs oneDNN's direct algorithm for the forward pass, {@code dL/dx} (backward data) and
+ * {@code dL/dW, dL/db} (backward weights), each on the blocked layouts oneDNN picks, with reorders from and to DL4J's
+ * plain arrays into buffers shared by the graph's helpers ({@link DnnlContext}). A layer created with
+ * {@code inputGradient = false} (the first layer of umm4j's workspace twin, whose input gradient is never returned)
+ * skips the backward-data pass and returns zeros for dL/dx.
+ *
+ * <p>Why: libnd4j's {@code conv2d}/{@code conv2d_bp} (what DL4J's {@link MKLDNNConvHelper} runs) rebuild every
+ * primitive and allocate every blocked buffer per call, reorder inputs several times per backward pass and pick
+ * Winograd for 3x3 backward passes; per layer, batch 256, one thread (benchmarks/README.md): 16 -> 16 channels at
+ * 32x32 backward 77.7 ms there against about 26 ms here. Inputs this helper does not handle (other data types or
+ * layouts, non-contiguous arrays, shapes whose right padding would be negative) take the parent's code unchanged.
+ *
+ * <p>Not thread-safe; the helpers of one graph share scratch buffers (one graph, one thread at a time).
+ */
+final class DnnlConvHelper extends MKLDNNConvHelper {
+    private final DnnlContext ctx;
+    private final boolean inputGradient;
+    private Plan plan;
+
+    /**
+     * @param ctx           the engine and scratch buffers shared with the other helpers of the graph
+     * @param inputGradient whether dL/dx is computed (false: zeros are returned in its place)
+     */
+    DnnlConvHelper(DataType dataType, DnnlContext ctx, boolean inputGradient) {
+        super(dataType);
+        this.ctx = ctx;
+        this.inputGradient = inputGradient;
+    }
+
+    boolean computesInputGradient() {
+        return inputGradient;
+    }
+
+    /** The geometry of the last call handled by oneDNN here, or null if none was. */
+    Geometry lastGeometry() {
+        return plan == null ? null : plan.g;
+    }
+
+    @Override
+    public INDArray preOutput(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                              ConvolutionLayer.AlgoMode mode, ConvolutionLayer.FwdAlgo fwdAlgo,
+                              ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
+                              LayerWorkspaceMgr workspaceMgr) {
+        Geometry g = Geometry.of(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format);
+        if (g == null) {
+            return super.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode,
+                    dilation, format, workspaceMgr);
+        }
+        Plan p = plan(g);
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
+                new long[]{g.n, g.oc, g.oh, g.ow}, 'c');
+        p.fSrc.load(ctx, input);
+        p.fWeights.load(ctx, weights);
+        if (p.fBias != null) {
+            p.fBias.load(ctx, bias);
+        }
+        p.fDst.bind(ctx, out);
+        ctx.execute(p.fwd, p.fArgs);
+        p.fDst.store(ctx);
+        return out;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray weights, INDArray bias, INDArray delta,
+                                                     int[] kernel, int[] strides, int[] pad, INDArray biasGradView,
+                                                     INDArray weightGradView, IActivation afn,
+                                                     ConvolutionLayer.AlgoMode mode,
+                                                     ConvolutionLayer.BwdFilterAlgo bwdFilterAlgo,
+                                                     ConvolutionLayer.BwdDataAlgo bwdDataAlgo,
+                                                     ConvolutionMode convolutionMode, int[] dilation,
+                                                     CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
+        Geometry g = Geometry.of(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format);
+        if (g == null || !DnnlContext.isPlain(delta) || !Arrays.equals(delta.shape(), new long[]{g.n, g.oc, g.oh, g.ow})
+                || !DnnlContext.isPlain(weightGradView) || weightGradView.length() != weights.length()
+                || (biasGradView != null) != g.bias
+                || (biasGradView != null && (!DnnlContext.isPlain(biasGradView) || biasGradView.length() != g.oc))) {
+            return super.backpropGradient(input, weights, bias, delta, kernel, strides, pad, biasGradView,
+                    weightGradView, afn, mode, bwdFilterAlgo, bwdDataAlgo, convolutionMode, dilation, format,
+                    workspaceMgr);
+        }
+        Plan p = plan(g);
+        p.ensureBackward(ctx, inputGradient);
+        p.wDiffDst.load(ctx, delta);
+        p.wSrc.load(ctx, input);
+        p.wDiffWeights.bind(ctx, weightGradView);
+        if (p.wDiffBias != null) {
+            p.wDiffBias.bind(ctx, biasGradView);
+        }
+        ctx.execute(p.bwdWeights, p.wArgs);
+        p.wDiffWeights.store(ctx);
+        if (p.wDiffBias != null) {
+            p.wDiffBias.store(ctx);
+        }
+        INDArray epsilon;
+        if (inputGradient) {
+            epsilon = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
+            if (p.dDiffDst != p.wDiffDst) {
+                p.dDiffDst.load(ctx, delta);
+            }
+            p.dWeights.load(ctx, weights);
+            p.dDiffSrc.bind(ctx, epsilon);
+            ctx.execute(p.bwdData, p.dArgs);
+            p.dDiffSrc.store(ctx);
+        } else {
+            epsilon = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
+        }
+        Gradient grad = new DefaultGradient();
+        if (biasGradView != null) {
+            grad.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
+        }
+        grad.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGradView);
+        return new Pair<>(grad, epsilon);
+    }
+
+    private Plan plan(Geometry g) {
+        if (plan == null || !plan.g.equals(g)) {
+            plan = new Plan(ctx, g);
+        }
+        return plan;
+    }
+
+    /**
+     * Shapes of one convolution call, in oneDNN's terms: dilation counts the skipped pixels (DL4J's minus one),
+     * padding is given at both ends.
+     */
+    record Geometry(long n, long ic, long h, long w, long oc, long kh, long kw, long oh, long ow, long[] stride,
+                    long[] dilation, long[] padL, long[] padR, boolean bias) {
+        /** @return the geometry, or null if this helper does not handle the call (the parent's code then does) */
+        static Geometry of(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                           ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format) {
+            if (format != CNN2DFormat.NCHW || !DnnlContext.isPlain(input) || !DnnlContext.isPlain(weights)
+                    || input.rank() != 4 || weights.rank() != 4 || (bias != null && !DnnlContext.isPlain(bias))
+                    || weights.size(1) != input.size(1) || weights.size(2) != kernel[0]
+                    || weights.size(3) != kernel[1] || (bias != null && bias.length() != weights.size(0))) {
+                return null;
+            }
+            int[] d = dilation == null ? new int[]{1, 1} : dilation;
+            int[] in = {(int) input.size(2), (int) input.size(3)};
+            int[] out;
+            int[] left;
+            try {
+                if (convolutionMode == ConvolutionMode.Same) {
+                    out = ConvolutionUtils.getOutputSize(input, kernel, strides, null, convolutionMode, d, format);
+                    left = ConvolutionUtils.getSameModeTopLeftPadding(out, in, kernel, strides, d);
+                } else {
+                    out = ConvolutionUtils.getOutputSize(input, kernel, strides, pad, convolutionMode, d, format);
+                    left = pad;
+                }
+            } catch (RuntimeException e) {
+                return null; // the parent's call validates again and reports the problem in DL4J's words
+            }
+            // oneDNN's rule: out = (in + padL + padR - ((k - 1) * d + 1)) / stride + 1, rounded down; the smallest
+            // non-negative padR that gives DL4J's output size (rows a stride-2 layer drops need no padding)
+            long[] padR = new long[2];
+            for (int i = 0; i < 2; i++) {
+                long extent = (long) (kernel[i] - 1) * d[i] + 1;
+                padR[i] = Math.max(0, (long) (out[i] - 1) * strides[i] + extent - in[i] - left[i]);
+                if (left[i] < 0 || out[i] <= 0 || (in[i] + left[i] + padR[i] - extent) / strides[i] + 1 != out[i]) {
+                    return null;
+                }
+            }
+            return new Geometry(input.size(0), input.size(1), in[0], in[1], weights.size(0), kernel[0], kernel[1],
+                    out[0], out[1], new long[]{strides[0], strides[1]}, new long[]{d[0] - 1, d[1] - 1},
+                    new long[]{left[0], left[1]}, padR, bias != null);
+        }
+
+        long[] srcDims() {
+            return new long[]{n, ic, h, w};
+        }
+
+        long[] dstDims() {
+            return new long[]{n, oc, oh, ow};
+        }
+
+        long[] weightDims() {
+            return new long[]{oc, ic, kh, kw};
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Geometry q && n == q.n && ic == q.ic && h == q.h && w == q.w && oc == q.oc
+                    && kh == q.kh && kw == q.kw && oh == q.oh && ow == q.ow && Arrays.equals(stride, q.stride)
+                    && Arrays.equals(dilation, q.dilation) && Arrays.equals(padL, q.padL)
+                    && Arrays.equals(padR, q.padR) && bias == q.bias;
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(new long[]{n, ic, h, w, oc, kh, kw, oh, ow, stride[0], stride[1], dilation[0],
+                    dilation[1], padL[0], padL[1], padR[0], padR[1], bias ? 1 : 0});
+        }
+
+        @Override
+        public String toString() {
+            return "conv " + ic + "->" + oc + " k" + kh + "x" + kw + " s" + Arrays.toString(stride) + " on " + n
+                    + "x" + ic + "x" + h + "x" + w;
+        }
+    }
+
+    /** The primitives of one geometry; backward ones created on the first backward pass. */
+    private static final class Plan {
+        final Geometry g;
+        final convolution_forward.primitive_desc fpd;
+        final convolution_forward fwd;
+        final Operand fSrc;
+        final Operand fWeights;
+        final Operand fBias;
+        final Operand fDst;
+        final IntMemoryMap fArgs = new IntMemoryMap();
+
+        convolution_backward_weights bwdWeights;
+        Operand wSrc;
+        Operand wDiffDst;
+        Operand wDiffWeights;
+        Operand wDiffBias;
+        final IntMemoryMap wArgs = new IntMemoryMap();
+        convolution_backward_data bwdData;
+        Operand dDiffDst;
+        Operand dWeights;
+        Operand dDiffSrc;
+        final IntMemoryMap dArgs = new IntMemoryMap();
+
+        Plan(DnnlContext ctx, Geometry g) {
+            this.g = g;
+            memory.desc src = any(g.srcDims());
+            memory.desc wts = any(g.weightDims());
+            memory.desc dst = any(g.dstDims());
+            convolution_forward.desc d = g.bias
+                    ? new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, src, wts,
+                    plain(new long[]{g.oc}, memory.format_tag.x), dst, g.stride, g.dilation, g.padL, g.padR)
+                    : new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, src, wts,
+                    dst, g.stride, g.dilation, g.padL, g.padR);
+            fpd = new convolution_forward.primitive_desc(d, ctx.cpu);
+            fwd = new convolution_forward(fpd);
+            fSrc = new Operand(ctx, nchw(g.srcDims()), fpd.src_desc(), 0);
+            fWeights = new Operand(ctx, oihw(g.weightDims()), fpd.weights_desc(), -1);
+            fBias = g.bias ? new Operand(ctx, plain(new long[]{g.oc}, memory.format_tag.x), fpd.bias_desc(), -1) : null;
+            fDst = new Operand(ctx, nchw(g.dstDims()), fpd.dst_desc(), 1);
+            fArgs.put(DNNL_ARG_SRC, fSrc.inner);
+            fArgs.put(DNNL_ARG_WEIGHTS, fWeights.inner);
+            if (fBias != null) {
+                fArgs.put(DNNL_ARG_BIAS, fBias.inner);
+            }
+            fArgs.put(DNNL_ARG_DST, fDst.inner);
+        }
+
+        void ensureBackward(DnnlContext ctx, boolean inputGradient) {
+            if (bwdWeights == null) {
+                memory.desc src = any(g.srcDims());
+                memory.desc wts = any(g.weightDims());
+                memory.desc dst = any(g.dstDims());
+                convolution_backward_weights.desc d = g.bias
+                        ? new convolution_backward_weights.desc(algorithm.convolution_direct, src, wts,
+                        plain(new long[]{g.oc}, memory.format_tag.x), dst, g.stride, g.dilation, g.padL, g.padR)
+                        : new convolution_backward_weights.desc(algorithm.convolution_direct, src, wts, dst,
+                        g.stride, g.dilation, g.padL, g.padR);
+                convolution_backward_weights.primitive_desc pd =
+                        new convolution_backward_weights.primitive_desc(d, ctx.cpu, fpd);
+                bwdWeights = new convolution_backward_weights(pd);
+                wSrc = new Operand(ctx, nchw(g.srcDims()), pd.src_desc(), 0);
+                wDiffDst = new Operand(ctx, nchw(g.dstDims()), pd.diff_dst_desc(), 1);
+                wDiffWeights = new Operand(ctx, oihw(g.weightDims()), pd.diff_weights_desc(), -1);
+                wDiffBias = g.bias
+                        ? new Operand(ctx, plain(new long[]{g.oc}, memory.format_tag.x), pd.diff_bias_desc(), -1)
+                        : null;
+                wArgs.put(DNNL_ARG_SRC, wSrc.inner);
+                wArgs.put(DNNL_ARG_DIFF_DST, wDiffDst.inner);
+                wArgs.put(DNNL_ARG_DIFF_WEIGHTS, wDiffWeights.inner);
+                if (wDiffBias != null) {
+                    wArgs.put(DNNL_ARG_DIFF_BIAS, wDiffBias.inner);
+                }
+            }
+            if (inputGradient && bwdData == null) {
+                convolution_backward_data.desc d = new convolution_backward_data.desc(algorithm.convolution_direct,
+                        any(g.srcDims()), any(g.weightDims()), any(g.dstDims()), g.stride, g.dilation, g.padL,
+                        g.padR);
+                convolution_backward_data.primitive_desc pd =
+                        new convolution_backward_data.primitive_desc(d, ctx.cpu, fpd);
+                bwdData = new convolution_backward_data(pd);
+                // dy is reordered once when both passes want it in the same layout (the usual case)
+                dDiffDst = pd.diff_dst_desc().equals(wDiffDst.inner.get_desc())
+                        ? wDiffDst : new Operand(ctx, nchw(g.dstDims()), pd.diff_dst_desc(), 3);
+                dWeights = new Operand(ctx, oihw(g.weightDims()), pd.weights_desc(), -1);
+                dDiffSrc = new Operand(ctx, nchw(g.srcDims()), pd.diff_src_desc(), 2);
+                dArgs.put(DNNL_ARG_DIFF_DST, dDiffDst.inner);
+                dArgs.put(DNNL_ARG_WEIGHTS, dWeights.inner);
+                dArgs.put(DNNL_ARG_DIFF_SRC, dDiffSrc.inner);
+            }
+        }
+
+        private static memory.desc any(long[] dims) {
+            return plain(dims, memory.format_tag.any);
+        }
+
+        private static memory.desc nchw(long[] dims) {
+            return plain(dims, memory.format_tag.nchw);
+        }
+
+        private static memory.desc oihw(long[] dims) {
+            return plain(dims, memory.format_tag.oihw);
+        }
+
+        private static memory.desc plain(long[] dims, memory.format_tag tag) {
+            return new memory.desc(dims, memory.data_type.f32, tag);
+        }
+    }
+
+    /**
+     * One argument of a primitive as DL4J holds it (plain layout, {@link #user}) and as the primitive reads or writes
+     * it ({@link #inner}: the same memory when the layouts agree, else a scratch slot or, for small operands, a buffer
+     * of its own, with reorders between the two).
+     */
+    private static final class Operand {
+        final memory user;
+        final memory inner;
+        private final int slot;
+        private final long bytes;
+        private final DnnlContext.Reorder toInner;
+        private final DnnlContext.Reorder toUser;
+
+        Operand(DnnlContext ctx, memory.desc plain, memory.desc chosen, int slot) {
+            user = new memory(plain, ctx.cpu, new Pointer());
+            if (chosen.equals(plain)) {
+                inner = user;
+                this.slot = -1;
+                bytes = 0;
+                toInner = null;
+                toUser = null;
+            } else {
+                inner = slot >= 0 ? new memory(chosen, ctx.cpu, new Pointer()) : new memory(chosen, ctx.cpu);
+                this.slot = slot;
+                bytes = chosen.get_size();
+                toInner = new DnnlContext.Reorder(user, inner);
+                toUser = new DnnlContext.Reorder(inner, user);
+            }
+        }
+
+        /** Points this operand at {@code a}'s buffer (and its scratch slot) without copying. */
+        void bind(DnnlContext ctx, INDArray a) {
+            user.set_data_handle(DnnlContext.pointerOf(a));
+            if (inner != user && slot >= 0) {
+                inner.set_data_handle(ctx.slot(slot, bytes));
+            }
+        }
+
+        /** Binds {@code a} and copies it into the primitive's layout. */
+        void load(DnnlContext ctx, INDArray a) {
+            bind(ctx, a);
+            if (toInner != null) {
+                toInner.run(ctx);
+            }
+        }
+
+        /** Copies the primitive's result back into the bound array. */
+        void store(DnnlContext ctx) {
+            if (toUser != null) {
+                toUser.run(ctx);
+            }
+        }
+    }
+}

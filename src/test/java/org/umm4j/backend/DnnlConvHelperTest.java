@@ -1,0 +1,290 @@
+package org.umm4j.backend;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.util.ConvolutionUtils;
+import org.junit.jupiter.api.Test;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@link DnnlConvHelper}: forward and backward passes of convolutions with strides, asymmetric and "same" padding,
+ * dilation, 1x1 and 5x5 kernels, with and without bias, against float64 loops; operands that are views into a larger
+ * buffer (as DL4J's parameters are); the weight-gradient-only mode; scratch buffers shared by two helpers across
+ * changing batch sizes; and the fallback to DL4J's helper for arrays it does not take.
+ */
+class DnnlConvHelperTest {
+
+    private static INDArray random(long seed, long... shape) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int n = 1;
+        for (long s : shape) {
+            n *= (int) s;
+        }
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return Nd4j.create(v, shape, 'c');
+    }
+
+    /** A convolution case; pad < 0 means ConvolutionMode.Same. */
+    private record Case(int n, int c, int o, int hw, int k, int stride, int pad, int dilation) {
+        ConvolutionMode mode() {
+            return pad < 0 ? ConvolutionMode.Same : ConvolutionMode.Truncate;
+        }
+
+        int[] out(INDArray x) {
+            return ConvolutionUtils.getOutputSize(x, new int[]{k, k}, new int[]{stride, stride},
+                    pad < 0 ? null : new int[]{pad, pad}, mode(), new int[]{dilation, dilation}, CNN2DFormat.NCHW);
+        }
+
+        int padLeft(INDArray x) {
+            return pad >= 0 ? pad : ConvolutionUtils.getSameModeTopLeftPadding(out(x), new int[]{hw, hw},
+                    new int[]{k, k}, new int[]{stride, stride}, new int[]{dilation, dilation})[0];
+        }
+
+        @Override
+        public String toString() {
+            return c + "->" + o + " k" + k + " s" + stride + " p" + (pad < 0 ? "same" : pad) + " d" + dilation
+                    + " on " + n + "x" + c + "x" + hw + "x" + hw;
+        }
+    }
+
+    /** y, dL/dx, dL/dW, dL/db of y = conv(x, W) + b in float64 loops (cross-correlation). */
+    private static double[][] reference(INDArray xa, INDArray wa, INDArray ba, INDArray dya, int s, int p, int d) {
+        int n = (int) xa.size(0), c = (int) xa.size(1), h = (int) xa.size(2), wd = (int) xa.size(3);
+        int o = (int) wa.size(0), k = (int) wa.size(2);
+        int oh = (int) dya.size(2), ow = (int) dya.size(3);
+        double[] x = xa.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] w = wa.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] b = ba == null ? new double[o] : ba.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] dy = dya.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] y = new double[dy.length];
+        double[] dx = new double[x.length];
+        double[] dw = new double[w.length];
+        double[] db = new double[o];
+        for (int sm = 0; sm < n; sm++) {
+            for (int oc = 0; oc < o; oc++) {
+                for (int i = 0; i < oh; i++) {
+                    for (int j = 0; j < ow; j++) {
+                        int yo = ((sm * o + oc) * oh + i) * ow + j;
+                        double g = dy[yo];
+                        double acc = b[oc];
+                        db[oc] += g;
+                        for (int ic = 0; ic < c; ic++) {
+                            for (int a = 0; a < k; a++) {
+                                for (int bb = 0; bb < k; bb++) {
+                                    int xi = i * s + a * d - p;
+                                    int xj = j * s + bb * d - p;
+                                    if (xi < 0 || xi >= h || xj < 0 || xj >= wd) {
+                                        continue;
+                                    }
+                                    int xo = ((sm * c + ic) * h + xi) * wd + xj;
+                                    int wo = ((oc * c + ic) * k + a) * k + bb;
+                                    acc += x[xo] * w[wo];
+                                    dw[wo] += g * x[xo];
+                                    dx[xo] += g * w[wo];
+                                }
+                            }
+                        }
+                        y[yo] = acc;
+                    }
+                }
+            }
+        }
+        return new double[][]{y, dx, dw, db};
+    }
+
+    private static double relDiff(INDArray got, double[] want) {
+        double[] g = got.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        assertEquals(want.length, g.length);
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < want.length; i++) {
+            num += (g[i] - want[i]) * (g[i] - want[i]);
+            den += want[i] * want[i];
+        }
+        return Math.sqrt(num / Math.max(den, 1e-300));
+    }
+
+    private static INDArray forward(MKLDNNConvHelper h, Case cs, INDArray x, INDArray w, INDArray b) {
+        return h.preOutput(x, w, b, new int[]{cs.k, cs.k}, new int[]{cs.stride, cs.stride},
+                new int[]{Math.max(cs.pad, 0), Math.max(cs.pad, 0)}, ConvolutionLayer.AlgoMode.PREFER_FASTEST, null,
+                cs.mode(), new int[]{cs.dilation, cs.dilation}, CNN2DFormat.NCHW, LayerWorkspaceMgr.noWorkspaces());
+    }
+
+    private static Pair<Gradient, INDArray> backward(MKLDNNConvHelper h, Case cs, INDArray x, INDArray w, INDArray b,
+                                                     INDArray dy, INDArray dW, INDArray db) {
+        return h.backpropGradient(x, w, b, dy, new int[]{cs.k, cs.k}, new int[]{cs.stride, cs.stride},
+                new int[]{Math.max(cs.pad, 0), Math.max(cs.pad, 0)}, db, dW, new ActivationIdentity(),
+                ConvolutionLayer.AlgoMode.PREFER_FASTEST, null, null, cs.mode(), new int[]{cs.dilation, cs.dilation},
+                CNN2DFormat.NCHW, LayerWorkspaceMgr.noWorkspaces());
+    }
+
+    @Test
+    void forwardAndGradientsMatchFloat64Loops() {
+        assumeTrue(Umm4jBackend.init(), "oneDNN fast path not available");
+        DnnlContext ctx = DnnlContext.create();
+        Case[] cases = {
+                new Case(3, 3, 5, 9, 3, 1, 1, 1),     // narrow, odd sizes
+                new Case(2, 16, 16, 8, 3, 1, 1, 1),   // blocked layouts
+                new Case(2, 16, 32, 8, 3, 2, 1, 1),   // stride 2: right padding 0, left 1
+                new Case(2, 8, 16, 8, 1, 2, 0, 1),    // 1x1 shortcut
+                new Case(2, 4, 6, 7, 5, 1, 2, 1),     // 5x5
+                new Case(2, 4, 4, 9, 3, 1, 2, 2),     // dilation 2
+                new Case(2, 5, 7, 10, 3, 2, -1, 1),   // "same" with stride 2 on an even size
+                new Case(1, 32, 48, 5, 3, 1, 0, 1),   // no padding, wide
+        };
+        for (Case cs : cases) {
+            INDArray x = random(1 + cs.c, cs.n, cs.c, cs.hw, cs.hw);
+            INDArray w = random(2 + cs.o, cs.o, cs.c, cs.k, cs.k).muli(0.3);
+            int[] out = cs.out(x);
+            INDArray dy = random(3 + cs.hw, cs.n, cs.o, out[0], out[1]);
+            for (boolean bias : new boolean[]{true, false}) {
+                INDArray b = bias ? random(4, 1, cs.o) : null;
+                double[][] ref = reference(x, w, b, dy, cs.stride, cs.padLeft(x), cs.dilation);
+                String what = cs + (bias ? " with bias" : " without bias");
+                DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, ctx, true);
+                INDArray y = forward(h, cs, x, w, b);
+                assertNotNull(h.lastGeometry(), what + ": oneDNN path taken");
+                assertArrayEquals(new long[]{cs.n, cs.o, out[0], out[1]}, y.shape(), what);
+                assertTrue(relDiff(y, ref[0]) < 2e-6, what + " y " + relDiff(y, ref[0]));
+
+                INDArray dW = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
+                INDArray db = bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null;
+                Pair<Gradient, INDArray> r = backward(h, cs, x, w, b, dy, dW, db);
+                assertTrue(relDiff(r.getSecond(), ref[1]) < 2e-6, what + " dL/dx " + relDiff(r.getSecond(), ref[1]));
+                assertTrue(relDiff(dW, ref[2]) < 2e-6, what + " dL/dW " + relDiff(dW, ref[2]));
+                assertSame(dW, r.getFirst().getGradientFor("W"));
+                if (bias) {
+                    assertTrue(relDiff(db, ref[3]) < 2e-6, what + " dL/db " + relDiff(db, ref[3]));
+                    assertSame(db, r.getFirst().getGradientFor("b"));
+                } else {
+                    assertNull(r.getFirst().getGradientFor("b"));
+                }
+
+                // weight gradient only: dL/dx is zeros of the input's shape
+                DnnlConvHelper wOnly = new DnnlConvHelper(DataType.FLOAT, ctx, false);
+                INDArray dW2 = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
+                Pair<Gradient, INDArray> r2 = backward(wOnly, cs, x, w, b, dy, dW2,
+                        bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null);
+                assertEquals(dW, dW2, what + " weights-only dL/dW");
+                assertArrayEquals(x.shape(), r2.getSecond().shape());
+                assertEquals(0.0, r2.getSecond().amaxNumber().doubleValue(), what + " weights-only dL/dx");
+            }
+        }
+    }
+
+    @Test
+    void viewsIntoLargerBuffersAreReadAndWrittenInPlace() {
+        assumeTrue(Umm4jBackend.init(), "oneDNN fast path not available");
+        Case cs = new Case(2, 16, 16, 6, 3, 1, 1, 1);
+        // DL4J keeps all parameters (and all gradients) in one flat array; W and b are views at offsets into it
+        long nw = 16 * 16 * 9;
+        INDArray params = random(11, 1, 7 + nw + 16);
+        INDArray w = params.get(NDArrayIndex.point(0), NDArrayIndex.interval(7, 7 + nw)).reshape('c', 16, 16, 3, 3);
+        INDArray b = params.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(7 + nw, 7 + nw + 16));
+        assertTrue(w.isView() && w.offset() > 0 && b.offset() > 0, "test setup: views at offsets");
+        INDArray grads = Nd4j.zeros(DataType.FLOAT, 1, 5 + nw + 16);
+        INDArray dW = grads.get(NDArrayIndex.point(0), NDArrayIndex.interval(5, 5 + nw)).reshape('c', 16, 16, 3, 3);
+        INDArray db = grads.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(5 + nw, 5 + nw + 16));
+        INDArray batch = random(12, 3, 16, 6, 6);
+        INDArray x = batch.get(NDArrayIndex.interval(1, 3)); // samples 1 and 2: a view at an offset
+        INDArray dy = random(13, 2, 16, 6, 6);
+        double[][] ref = reference(x, w, b, dy, 1, 1, 1);
+
+        DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, DnnlContext.create(), true);
+        assertTrue(relDiff(forward(h, cs, x, w, b), ref[0]) < 2e-6);
+        assertNotNull(h.lastGeometry());
+        Pair<Gradient, INDArray> r = backward(h, cs, x, w, b, dy, dW, db);
+        assertTrue(relDiff(r.getSecond(), ref[1]) < 2e-6);
+        assertTrue(relDiff(dW, ref[2]) < 2e-6, "dW written into the gradient view " + relDiff(dW, ref[2]));
+        assertTrue(relDiff(db, ref[3]) < 2e-6, "db written into the gradient view");
+        assertEquals(0.0, grads.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, 5)).amaxNumber().doubleValue(),
+                "nothing written before the views");
+    }
+
+    @Test
+    void helpersSharingScratchBuffersSurviveChangingBatchSizes() {
+        assumeTrue(Umm4jBackend.init(), "oneDNN fast path not available");
+        DnnlContext ctx = DnnlContext.create();
+        Case a = new Case(2, 16, 16, 8, 3, 1, 1, 1);
+        Case b = new Case(2, 16, 32, 8, 3, 2, 1, 1);
+        DnnlConvHelper ha = new DnnlConvHelper(DataType.FLOAT, ctx, true);
+        DnnlConvHelper hb = new DnnlConvHelper(DataType.FLOAT, ctx, true);
+        INDArray wa = random(21, 16, 16, 3, 3);
+        INDArray wb = random(22, 32, 16, 3, 3);
+        long before = 0;
+        for (int n : new int[]{2, 5, 1, 5}) {
+            INDArray x = random(23 + n, n, 16, 8, 8);
+            INDArray ya = forward(ha, a, x, wa, null);
+            INDArray yb = forward(hb, b, ya, wb, null);
+            INDArray dyb = random(24 + n, n, 32, 4, 4);
+            INDArray dWb = Nd4j.zeros(DataType.FLOAT, 32, 16, 3, 3);
+            INDArray dya = backward(hb, b, ya, wb, null, dyb, dWb, null).getSecond();
+            INDArray dWa = Nd4j.zeros(DataType.FLOAT, 16, 16, 3, 3);
+            INDArray dx = backward(ha, a, x, wa, null, dya, dWa, null).getSecond();
+
+            double[][] rb = reference(ya, wb, null, dyb, 2, 1, 1);
+            INDArray yaRef = Nd4j.create(reference(x, wa, null, Nd4j.zeros(DataType.FLOAT, n, 16, 8, 8), 1, 1, 1)[0],
+                    new long[]{n, 16, 8, 8}, 'c').castTo(DataType.FLOAT);
+            assertTrue(relDiff(ya, yaRef.castTo(DataType.DOUBLE).data().asDouble()) < 2e-6, "batch " + n + " ya");
+            assertTrue(relDiff(yb, rb[0]) < 2e-6, "batch " + n + " yb");
+            assertTrue(relDiff(dWb, rb[2]) < 2e-6, "batch " + n + " dWb");
+            double[][] ra = reference(x, wa, null, dya, 1, 1, 1);
+            assertTrue(relDiff(dWa, ra[2]) < 2e-6, "batch " + n + " dWa");
+            assertTrue(relDiff(dx, ra[1]) < 2e-6, "batch " + n + " dx");
+            assertTrue(ctx.scratchBytes() >= before, "scratch only grows");
+            before = ctx.scratchBytes();
+        }
+        assertEquals(5, ha.lastGeometry().n());
+    }
+
+    @Test
+    void arraysItDoesNotTakeGoToDl4jsHelper() {
+        assumeTrue(Umm4jBackend.init(), "oneDNN fast path not available");
+        Case cs = new Case(2, 4, 6, 8, 3, 1, 1, 1);
+        INDArray x = random(31, 2, 8, 8, 4).permute(0, 3, 1, 2); // NCHW shape, not C-contiguous
+        INDArray w = random(32, 6, 4, 3, 3);
+        DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, DnnlContext.create(), true);
+        INDArray y = forward(h, cs, x, w, null);
+        assertNull(h.lastGeometry(), "permuted input: parent's code");
+        assertEquals(forward(new MKLDNNConvHelper(DataType.FLOAT), cs, x, w, null), y,
+                "the parent's answer (null: DL4J's built-in path then runs)");
+        INDArray dy = random(33, 2, 6, 8, 8);
+        double[][] ref = reference(x, w, null, dy, 1, 1, 1);
+        INDArray dW = Nd4j.zeros(DataType.FLOAT, 6, 4, 3, 3);
+        backward(h, cs, x, w, null, dy, dW, null);
+        assertTrue(relDiff(dW, ref[2]) < 2e-5, "parent's backward");
+        assertNull(h.lastGeometry());
+        // DOUBLE arrays, NHWC
+        INDArray xd = random(34, 2, 4, 8, 8).castTo(DataType.DOUBLE);
+        assertNull(DnnlConvHelper.Geometry.of(xd, w.castTo(DataType.DOUBLE), null, new int[]{3, 3},
+                new int[]{1, 1}, new int[]{1, 1}, ConvolutionMode.Truncate, new int[]{1, 1}, CNN2DFormat.NCHW));
+        assertNull(DnnlConvHelper.Geometry.of(random(35, 2, 8, 8, 4), w, null, new int[]{3, 3}, new int[]{1, 1},
+                new int[]{1, 1}, ConvolutionMode.Truncate, new int[]{1, 1}, CNN2DFormat.NHWC), "NHWC");
+        assertEquals(Arrays.toString(new long[]{1, 1}), Arrays.toString(DnnlConvHelper.Geometry.of(
+                random(36, 2, 4, 8, 8), w, null, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1},
+                ConvolutionMode.Truncate, new int[]{1, 1}, CNN2DFormat.NCHW).padR()));
+    }
+}
