@@ -580,6 +580,7 @@ final class ComposedMethod implements SslMethod {
     /** The target's output in training mode (batch statistics); feedForward, since outputSingle(train) breaks on fixed-affine BN. */
     private INDArray targetOutput(INDArray x) {
         Umm4jBackend.useFastBatchNorm(target);
+        Umm4jBackend.useFastConvolution(target, java.util.Set.of());
         if (workspacePath()) {
             // the same training-mode forward (batch statistics; nothing of the target is trained) through DL4J's
             // output path, in its workspaces, instead of keeping every activation of the target network
