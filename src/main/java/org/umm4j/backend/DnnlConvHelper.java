@@ -57,6 +57,8 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
     private final DnnlContext ctx;
     private final boolean inputGradient;
     private Plan plan;
+    /** The blocked edge to the BatchNorm layer reading this layer's output, or null (NCHW output). */
+    private BlockedHandoff handoff;
 
     /**
      * @param ctx           the engine and scratch buffers shared with the other helpers of the graph
@@ -72,6 +74,19 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
         return inputGradient;
     }
 
+    DnnlContext context() {
+        return ctx;
+    }
+
+    /** Pairs this layer with the BatchNorm layer that alone reads its output (see {@link BlockedHandoff}). */
+    void pair(BlockedHandoff h) {
+        this.handoff = h;
+    }
+
+    BlockedHandoff handoff() {
+        return handoff;
+    }
+
     /** The geometry of the last call handled by oneDNN here, or null if none was. */
     Geometry lastGeometry() {
         return plan == null ? null : plan.g;
@@ -84,6 +99,9 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
                               LayerWorkspaceMgr workspaceMgr) {
         Geometry g = Geometry.of(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format);
         if (g == null) {
+            if (handoff != null) {
+                handoff.convolutionWrotePlain();
+            }
             return super.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode,
                     dilation, format, workspaceMgr);
         }
@@ -94,6 +112,19 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
         p.fWeights.load(ctx, weights);
         if (p.fBias != null) {
             p.fBias.load(ctx, bias);
+        }
+        if (handoff != null) {
+            // the output stays blocked for the paired BatchNorm; DL4J's array is left unwritten
+            IntMemoryMap args = new IntMemoryMap();
+            args.put(DNNL_ARG_SRC, p.fSrc.inner);
+            args.put(DNNL_ARG_WEIGHTS, p.fWeights.inner);
+            if (p.fBias != null) {
+                args.put(DNNL_ARG_BIAS, p.fBias.inner);
+            }
+            args.put(DNNL_ARG_DST, handoff.convolutionOutput(p.fpd.dst_desc(), g.dstDims()));
+            ctx.execute(p.fwd, args);
+            handoff.convolutionDone(out);
+            return out;
         }
         p.fDst.bind(ctx, out);
         ctx.execute(p.fwd, p.fArgs);
@@ -121,13 +152,21 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
         }
         Plan p = plan(g);
         p.ensureBackward(ctx, inputGradient);
-        p.wDiffDst.load(ctx, delta);
+        // with a paired BatchNorm, dL/dy is its blocked dL/dx (DL4J's array was left unwritten)
+        memory blockedDy = handoff != null && !handoff.lastForwardPlain()
+                ? handoff.convolutionOutputGradient(delta) : null;
+        IntMemoryMap wArgs = p.wArgs;
+        if (blockedDy == null) {
+            p.wDiffDst.load(ctx, delta);
+        } else {
+            wArgs = p.withBlocked(ctx, p.wArgs, p.wDiffDst, blockedDy);
+        }
         p.wSrc.load(ctx, input);
         p.wDiffWeights.bind(ctx, weightGradView);
         if (p.wDiffBias != null) {
             p.wDiffBias.bind(ctx, biasGradView);
         }
-        ctx.execute(p.bwdWeights, p.wArgs);
+        ctx.execute(p.bwdWeights, wArgs);
         p.wDiffWeights.store(ctx);
         if (p.wDiffBias != null) {
             p.wDiffBias.store(ctx);
@@ -135,12 +174,15 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
         INDArray epsilon;
         if (inputGradient) {
             epsilon = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
-            if (p.dDiffDst != p.wDiffDst) {
+            IntMemoryMap dArgs = p.dArgs;
+            if (blockedDy != null) {
+                dArgs = p.withBlocked(ctx, p.dArgs, p.dDiffDst, blockedDy);
+            } else if (p.dDiffDst != p.wDiffDst) {
                 p.dDiffDst.load(ctx, delta);
             }
             p.dWeights.load(ctx, weights);
             p.dDiffSrc.bind(ctx, epsilon);
-            ctx.execute(p.bwdData, p.dArgs);
+            ctx.execute(p.bwdData, dArgs);
             p.dDiffSrc.store(ctx);
         } else {
             epsilon = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
@@ -327,6 +369,22 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
                 dArgs.put(DNNL_ARG_WEIGHTS, dWeights.inner);
                 dArgs.put(DNNL_ARG_DIFF_SRC, dDiffSrc.inner);
             }
+        }
+
+        /**
+         * {@code args} with the output gradient taken from {@code blocked} (the paired BatchNorm's dL/dx): directly
+         * when the primitive wants that layout, else reordered into the operand's layout first.
+         */
+        IntMemoryMap withBlocked(DnnlContext ctx, IntMemoryMap args, Operand diffDst, memory blocked) {
+            IntMemoryMap m = new IntMemoryMap().put(args); // a copy
+            if (blocked.get_desc().equals(diffDst.inner.get_desc())) {
+                m.put(DNNL_ARG_DIFF_DST, blocked);
+            } else {
+                diffDst.inner.set_data_handle(ctx.slot(3, diffDst.inner.get_desc().get_size()));
+                new DnnlContext.Reorder(blocked, diffDst.inner).run(ctx);
+                m.put(DNNL_ARG_DIFF_DST, diffDst.inner);
+            }
+            return m;
         }
 
         private static memory.desc any(long[] dims) {

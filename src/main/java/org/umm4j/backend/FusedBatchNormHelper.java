@@ -61,6 +61,10 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
     private boolean reluAfter;
     /** Whether the last training-mode forward applied the fused ReLU (the pass-through ReLU layer checks it). */
     private boolean lastForwardFusedRelu;
+    /** The blocked edge from the convolution whose output this layer alone reads, or null. */
+    private BlockedHandoff handoff;
+    /** Whether the last training forward ran on the handoff (its backward pass then must too). */
+    private boolean blockedForward;
 
     FusedBatchNormHelper(DataType dataType) {
         super(dataType);
@@ -105,6 +109,15 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
         return lastForwardFusedRelu;
     }
 
+    /** Pairs this layer with the convolution whose output it alone reads (see {@link BlockedHandoff}). */
+    void pair(BlockedHandoff h) {
+        this.handoff = h;
+    }
+
+    BlockedHandoff handoff() {
+        return handoff;
+    }
+
     private static boolean fusable(INDArray x, CNN2DFormat format) {
         return x.dataType() == DataType.FLOAT && x.rank() == 4 && format == CNN2DFormat.NCHW
                 && x.length() <= Integer.MAX_VALUE / Float.BYTES && x.length() > 0;
@@ -116,6 +129,19 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
                               LayerWorkspaceMgr workspaceMgr) {
         batchMean = null;
         lastForwardFusedRelu = false;
+        blockedForward = false;
+        if (handoff != null) {
+            if (handoff.holds(x)) {
+                if (training && gamma != null && beta != null && format == CNN2DFormat.NCHW) {
+                    return blockedForward(x, gamma, beta, eps, workspaceMgr);
+                }
+                handoff.materialise(x); // other paths read NCHW values
+            } else if (!handoff.lastForwardPlain()) {
+                throw new IllegalStateException("BatchNorm paired with a blocked convolution output received another "
+                        + "array " + java.util.Arrays.toString(x.shape()) + " (run with -D"
+                        + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY + "=false to disable the pairing)");
+            }
+        }
         if (!training || gamma == null || beta == null || !fusable(x, format)) {
             if (training && reluAfter) {
                 throw new IllegalStateException("BatchNorm with a fused ReLU needs NCHW FLOAT input with gamma and "
@@ -127,18 +153,7 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
         int n = (int) x.size(0);
         int c = (int) x.size(1);
         int hw = (int) (x.size(2) * x.size(3));
-        if (mean == null || mean.length() != c) {
-            try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-                mean = Nd4j.createUninitialized(DataType.FLOAT, c);
-                var = Nd4j.createUninitialized(DataType.FLOAT, c);
-            }
-            try {
-                MEAN_CACHE.set(this, mean);
-                VAR_CACHE.set(this, var);
-            } catch (IllegalAccessException e) {
-                throw new IllegalStateException("cannot set DL4J's BatchNorm helper caches", e);
-            }
-        }
+        ensureCaches(c);
         FloatBuffer xb = floatBuffer(x);
         double[] mu = new double[c];
         double[] vr = new double[c];
@@ -171,10 +186,67 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
         return out;
     }
 
+    /** The parent's mean/var caches (DL4J updates its running averages from them), created for {@code c} channels. */
+    private void ensureCaches(int c) {
+        if (mean == null || mean.length() != c) {
+            try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                mean = Nd4j.createUninitialized(DataType.FLOAT, c);
+                var = Nd4j.createUninitialized(DataType.FLOAT, c);
+            }
+            try {
+                MEAN_CACHE.set(this, mean);
+                VAR_CACHE.set(this, var);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException("cannot set DL4J's BatchNorm helper caches", e);
+            }
+        }
+    }
+
+    /** Training forward on the paired convolution's blocked output (oneDNN's blocked-layout kernel). */
+    private INDArray blockedForward(INDArray x, INDArray gamma, INDArray beta, double eps,
+                                    LayerWorkspaceMgr workspaceMgr) {
+        int c = (int) x.size(1);
+        ensureCaches(c);
+        float[] mu = new float[c];
+        float[] vr = new float[c];
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, x.shape(), 'c');
+        INDArray target = plainTarget(out);
+        handoff.batchNormForward(x, gamma.toFloatVector(), beta.toFloatVector(), eps, reluAfter, target, mu, vr);
+        if (target != out) {
+            out.assign(target);
+        }
+        mean.assign(Nd4j.createFromArray(mu));
+        var.assign(Nd4j.createFromArray(vr));
+        forwardShape = x.shape();
+        blockedForward = true;
+        lastForwardFusedRelu = reluAfter;
+        return out;
+    }
+
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray epsilon, long[] shape, INDArray gamma,
                                                      INDArray beta, INDArray dGammaView, INDArray dBetaView, double eps,
                                                      CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
+        if (blockedForward) {
+            if (!java.util.Arrays.equals(input.shape(), epsilon.shape()) || dGammaView == null || dBetaView == null) {
+                throw new IllegalStateException("blocked BatchNorm backward: gradient " + java.util.Arrays.toString(
+                        epsilon.shape()) + " for input " + java.util.Arrays.toString(input.shape()));
+            }
+            int c = (int) input.size(1);
+            float[] dGamma = new float[c];
+            float[] dBeta = new float[c];
+            INDArray dy = DnnlContext.isPlain(epsilon) ? epsilon : epsilon.dup('c');
+            // DL4J's input-gradient array stays unwritten: the paired convolution reads the blocked gradient
+            INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(),
+                    'c');
+            handoff.batchNormBackward(input, dy, out, dGamma, dBeta);
+            dGammaView.assign(Nd4j.create(dGamma, dGammaView.shape(), 'c'));
+            dBetaView.assign(Nd4j.create(dBeta, dBetaView.shape(), 'c'));
+            Gradient grad = new DefaultGradient();
+            grad.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGammaView);
+            grad.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
+            return new Pair<>(grad, out);
+        }
         if (batchMean == null || !FUSED_BACKWARD || !fusable(input, format) || epsilon.dataType() != DataType.FLOAT
                 || gamma == null || dGammaView == null || dBetaView == null
                 || !java.util.Arrays.equals(input.shape(), forwardShape)

@@ -41,6 +41,9 @@ import java.util.Arrays;
  * {@value #MAX_CHANNELS} input and output channels take the transposed path for dL/dx; a layer created with
  * {@code inputGradient = false} (the first layer of umm4j's workspace twin, whose input gradient is never returned)
  * gets a zero dL/dx and only the weight gradient, whatever its width. Everything else is the parent's code.
+ *
+ * <p>Since {@link DnnlConvHelper} (oneDNN called directly, faster for every layer) this helper is the choice of
+ * {@code -Dumm4j.fastconv=deconv} and the fallback where JavaCPP's dnnl natives cannot load.
  */
 class NarrowConvHelper extends MKLDNNConvHelper {
     /** Largest input and output channel count for which dL/dx goes through {@code deconv2d}. */

@@ -2,7 +2,9 @@
  * Backend selection and the fast CPU path: {@link org.umm4j.backend.Umm4jBackend} turns on DL4J's oneDNN layer helpers
  * (the one place where this is done), decides CPU or GPU ({@link org.umm4j.backend.GpuGuard}), and swaps umm4j's own
  * helpers into graphs: BatchNorm training passes streamed over the buffers ({@code FusedBatchNormHelper},
- * {@code NchwBatchNorm}, optionally with the following ReLU fused) and the backward pass of narrow convolutions
- * through transposed convolutions ({@code NarrowConvHelper}). Each has a {@code -Dumm4j.*=false} switch.
+ * {@code NchwBatchNorm}, optionally with the following ReLU fused) and convolutions on oneDNN called directly through
+ * JavaCPP's dnnl preset with cached primitives ({@code DnnlConvHelper}, {@code DnnlContext}; the older
+ * {@code NarrowConvHelper} routes narrow layers' backward passes through libnd4j's transposed convolutions). Each has a
+ * {@code -Dumm4j.*} switch.
  */
 package org.umm4j.backend;

@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
@@ -104,6 +105,8 @@ public final class WorkspaceBackprop {
     private Set<String> firstLayers = Set.of();
     /** Residual sums of the twin computed with the ReLU after them ({@link AddReluVertex}) */
     private Set<String> fusedAdds = Set.of();
+    /** Convolutions of the twin whose output only a BatchNorm reads, kept in oneDNN's blocked layout for it */
+    private Map<String, String> convBatchNorms = Map.of();
     /** Activations never to fuse away (requested by an objective so far) */
     private final Set<String> keep = new HashSet<>();
     /** ReLU activation layers of the twin running {@link StepReLU}'s backward pass */
@@ -269,6 +272,7 @@ public final class WorkspaceBackprop {
         }
         this.firstLayers = Set.copyOf(first);
         this.fusedAdds = Set.copyOf(addPairs.keySet());
+        this.convBatchNorms = Map.copyOf(convBatchNormPairs(conf));
         this.fastReLUs = relus;
         this.losses = bounds;
         this.sampleShapes = shapes;
@@ -352,6 +356,39 @@ public final class WorkspaceBackprop {
     }
 
     /** How many vertices read each vertex's output. */
+    /**
+     * Convolution -> BatchNorm pairs whose edge can stay in oneDNN's blocked layout
+     * ({@link Umm4jBackend#pairConvolutionBatchNorm}): a FLOAT graph, a plain NCHW convolution layer with identity
+     * activation and no dropout, read by nothing but one BatchNorm layer (no preprocessor), not a network output and
+     * never requested by an objective (its DL4J output array is left unwritten).
+     */
+    private Map<String, String> convBatchNormPairs(ComputationGraphConfiguration conf) {
+        Map<String, String> pairs = new LinkedHashMap<>();
+        if (conf.getDataType() != DataType.FLOAT) {
+            return pairs;
+        }
+        Map<String, Integer> consumers = consumerCounts(conf);
+        for (Map.Entry<String, List<String>> e : conf.getVertexInputs().entrySet()) {
+            if (e.getValue().size() != 1) {
+                continue;
+            }
+            String conv = e.getValue().get(0);
+            if (conf.getVertices().get(e.getKey()) instanceof LayerVertex bv && bv.getPreProcessor() == null
+                    && bv.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization
+                    && conf.getVertices().get(conv) instanceof LayerVertex cv
+                    && cv.getLayerConf().getLayer().getClass() == ConvolutionLayer.class
+                    && cv.getLayerConf().getLayer() instanceof ConvolutionLayer cl
+                    && cl.getActivationFn() instanceof org.nd4j.linalg.activations.impl.ActivationIdentity
+                    && cl.getCnn2dDataFormat() == org.deeplearning4j.nn.conf.CNN2DFormat.NCHW
+                    && cl.getIDropout() == null
+                    && consumers.getOrDefault(conv, 0) == 1 && !keep.contains(conv)
+                    && !conf.getNetworkOutputs().contains(conv)) {
+                pairs.put(conv, e.getKey());
+            }
+        }
+        return pairs;
+    }
+
     private static Map<String, Integer> consumerCounts(ComputationGraphConfiguration conf) {
         Map<String, Integer> consumers = new HashMap<>();
         for (List<String> ins : conf.getVertexInputs().values()) {
@@ -484,7 +521,8 @@ public final class WorkspaceBackprop {
         Objects.requireNonNull(objective, "objective");
         keep.addAll(activations);
         if (twin == null || !Collections.disjoint(activations, fusedBatchNorms)
-                || !Collections.disjoint(activations, fusedAdds)) {
+                || !Collections.disjoint(activations, fusedAdds)
+                || !Collections.disjoint(activations, convBatchNorms.keySet())) {
             // (re)built when an objective first asks for a BatchNorm output or a sum that the twin fused with its ReLU
             build(input, fuseRelu);
         }
@@ -494,6 +532,7 @@ public final class WorkspaceBackprop {
         }
         Umm4jBackend.useFastBatchNorm(twin);
         Umm4jBackend.useFastConvolution(twin, firstLayers);
+        Umm4jBackend.pairConvolutionBatchNorm(twin, convBatchNorms);
         INDArray[] y = labels(input.size(0));
         Joint joint = new Joint(objective, taps);
         for (int i = 0; i < losses.size(); i++) {
@@ -524,6 +563,11 @@ public final class WorkspaceBackprop {
             }
             twin.clear();
         }
+    }
+
+    /** Convolution -> BatchNorm pairs of the twin kept in oneDNN's blocked layout (for tests). */
+    Map<String, String> convBatchNormsForTest() {
+        return convBatchNorms;
     }
 
     /** The twin vertex index that takes activation {@code name} as an input, and which input it is. */

@@ -143,6 +143,48 @@ class WorkspaceBackpropTest {
      * parameter gradients to float rounding over two calls (no updates in between, so nothing amplifies).
      */
     @Test
+    void blockedConvolutionBatchNormPairsChangeGradientsOnlyByRounding() {
+        assumeTrue(org.umm4j.backend.Umm4jBackend.init(), "oneDNN fast path not available");
+        // width 16: every convolution's channel count is a multiple of 16, so the pairs are connected
+        ResNetConfig cfg = NnTestSupport.tiny(18, Stem.CIFAR, 0.25,
+                16, DataType.FLOAT);
+        ComputationGraph ga = Backbone.create(cfg, new org.nd4j.linalg.learning.config.Sgd(0.1),
+                Heads.simclrProjector(cfg.featureSize()).scaled(1.0 / 64)).graph();
+        ComputationGraph gb = ga.clone();
+        WorkspaceBackprop blocked = new WorkspaceBackprop(ga, true, true, true);
+        WorkspaceBackprop plain = new WorkspaceBackprop(gb, true, true, true);
+        String key = org.umm4j.backend.Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY;
+        String old = System.getProperty(key);
+        try {
+            int[][] batches = {{6, 16}, {6, 8}, {4, 16}, {6, 16}}; // sizes change: primitives and buffers rebuilt
+            for (int[] b : batches) {
+                INDArray x = NnTestSupport.random(17 + b[0] + b[1], DataType.FLOAT, b[0], 3, b[1], b[1]);
+                System.setProperty(key, "true");
+                INDArray g1 = blocked.backprop(x, z -> z.div(10).subi(0.05)).gradient().dup();
+                System.setProperty(key, "false");
+                INDArray g2 = plain.backprop(x.dup(), z -> z.div(10).subi(0.05)).gradient().dup();
+                double scale = g2.amaxNumber().doubleValue();
+                double diff = g1.sub(g2).amaxNumber().doubleValue();
+                // oneDNN's blocked kernel sums the statistics in another order than umm4j's NCHW passes (float);
+                // a wrong gradient anywhere is 1e-3 of the scale and more
+                assertTrue(scale > 0 && diff <= 5e-5 * scale,
+                        java.util.Arrays.toString(b) + ": " + diff + " of " + scale);
+                assertEquals(ga.getLayer("s1b1_bn1").getParam("mean"), gb.getLayer("s1b1_bn1").getParam("mean"),
+                        "running statistics as without pairing");
+            }
+        } finally {
+            if (old == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, old);
+            }
+        }
+        // every convolution read only by a BatchNorm: the stem, two per basic block, the projection shortcuts
+        assertEquals(20, blocked.convBatchNormsForTest().size());
+        assertEquals("s1b1_bn1", blocked.convBatchNormsForTest().get("s1b1_conv1"));
+    }
+
+    @Test
     void umm4jConvolutionHelpersChangeGradientsOnlyByRounding() {
         assumeTrue(org.umm4j.backend.Umm4jBackend.init(), "oneDNN fast path not available");
         String key = org.umm4j.backend.Umm4jBackend.FAST_CONVOLUTION_PROPERTY;
