@@ -131,15 +131,21 @@ final class BlockedHandoff {
      * @param var   [C] biased batch variance, written
      */
     void batchNormForward(INDArray x, float[] gamma, float[] beta, double eps, boolean relu, INDArray y,
-                          float[] mean, float[] var) {
+                          float[] mean, float[] var, BlockedEdge out) {
         requireHeld(x, "the BatchNorm input");
         Norm nm = norm(eps, relu);
         FloatPointer ss = new FloatPointer(nm.scaleShift.get_data_handle());
         ss.put(gamma, 0, gamma.length);
         ss.position(gamma.length).put(beta, 0, beta.length);
-        nm.dst.set_data_handle(ctx.slot(1, layout.get_size()));
-        ctx.execute(nm.fwd, nm.fwdArgs);
-        nm.toPlain.run(y);
+        if (out != null) { // y stays blocked for the convolution that alone reads it
+            nm.dst.set_data_handle(out.valueFor(layout).get_data_handle());
+            ctx.execute(nm.fwd, nm.fwdArgs);
+            out.valueWritten(y);
+        } else {
+            nm.dst.set_data_handle(ctx.slot(1, layout.get_size()));
+            ctx.execute(nm.fwd, nm.fwdArgs);
+            nm.toPlain.run(y);
+        }
         new FloatPointer(nm.mean.get_data_handle()).get(mean, 0, mean.length);
         new FloatPointer(nm.var.get_data_handle()).get(var, 0, var.length);
         backwardValid = false;
@@ -149,13 +155,19 @@ final class BlockedHandoff {
      * Backward of the last {@link #batchNormForward}: dL/dgamma, dL/dbeta and dL/dx (kept here, blocked, for the
      * convolution); {@code dxOut} is the (unwritten) NCHW array DL4J receives.
      */
-    void batchNormBackward(INDArray x, INDArray dy, INDArray dxOut, float[] dGamma, float[] dBeta) {
+    void batchNormBackward(INDArray x, INDArray dy, INDArray dxOut, float[] dGamma, float[] dBeta,
+                           BlockedEdge out) {
         requireHeld(x, "the BatchNorm input in the backward pass");
         if (norm == null) {
             throw new IllegalStateException("blocked BatchNorm backward without its forward pass");
         }
         Norm nm = norm;
-        nm.toBlocked.run(dy);
+        memory blockedDy = out == null ? null : out.grad(dy);
+        if (blockedDy != null) {
+            nm.diffDst.set_data_handle(blockedDy.get_data_handle());
+        } else {
+            nm.toBlocked.run(dy);
+        }
         ctx.execute(nm.bwd, nm.bwdArgs);
         FloatPointer d = new FloatPointer(nm.diffScaleShift.get_data_handle());
         d.get(dGamma, 0, dGamma.length);

@@ -59,6 +59,10 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
     private Plan plan;
     /** The blocked edge to the BatchNorm layer reading this layer's output, or null (NCHW output). */
     private BlockedHandoff handoff;
+    /** The blocked edge from the BatchNorm whose output this layer alone reads, or null (NCHW input). */
+    private BlockedEdge inEdge;
+    /** Whether the last forward pass read its input from {@link #inEdge}. */
+    private boolean blockedInput;
 
     /**
      * @param ctx           the engine and scratch buffers shared with the other helpers of the graph
@@ -87,6 +91,15 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
         return handoff;
     }
 
+    /** Reads this layer's input from the blocked output of the BatchNorm before it (see {@link BlockedEdge}). */
+    void pairInput(BlockedEdge e) {
+        this.inEdge = e;
+    }
+
+    BlockedEdge input() {
+        return inEdge;
+    }
+
     /** The geometry of the last call handled by oneDNN here, or null if none was. */
     Geometry lastGeometry() {
         return plan == null ? null : plan.g;
@@ -108,13 +121,32 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
         Plan p = plan(g);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
                 new long[]{g.n, g.oc, g.oh, g.ow}, 'c');
-        p.fSrc.load(ctx, input);
+        memory src = blockedInput(ctx, p.fSrc, input);
         p.fWeights.load(ctx, weights);
         if (p.fBias != null) {
             p.fBias.load(ctx, bias);
         }
-        if (handoff != null) {
+        if (handoff != null || src != p.fSrc.inner) {
+            IntMemoryMap args = new IntMemoryMap();
+            args.put(DNNL_ARG_SRC, src);
+            args.put(DNNL_ARG_WEIGHTS, p.fWeights.inner);
+            if (p.fBias != null) {
+                args.put(DNNL_ARG_BIAS, p.fBias.inner);
+            }
+            if (handoff == null) {
+                p.fDst.bind(ctx, out);
+                args.put(DNNL_ARG_DST, p.fDst.inner);
+                ctx.execute(p.fwd, args);
+                p.fDst.store(ctx);
+                return out;
+            }
             // the output stays blocked for the paired BatchNorm; DL4J's array is left unwritten
+            args.put(DNNL_ARG_DST, handoff.convolutionOutput(p.fpd.dst_desc(), g.dstDims()));
+            ctx.execute(p.fwd, args);
+            handoff.convolutionDone(out);
+            return out;
+        }
+        if (handoff != null) {
             IntMemoryMap args = new IntMemoryMap();
             args.put(DNNL_ARG_SRC, p.fSrc.inner);
             args.put(DNNL_ARG_WEIGHTS, p.fWeights.inner);
@@ -161,7 +193,11 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
         } else {
             wArgs = p.withBlocked(ctx, p.wArgs, p.wDiffDst, blockedDy);
         }
-        p.wSrc.load(ctx, input);
+        memory src = blockedInput(ctx, p.wSrc, input);
+        if (src != p.wSrc.inner) {
+            wArgs = new IntMemoryMap().put(wArgs);
+            wArgs.put(DNNL_ARG_SRC, src);
+        }
         p.wDiffWeights.bind(ctx, weightGradView);
         if (p.wDiffBias != null) {
             p.wDiffBias.bind(ctx, biasGradView);
@@ -181,9 +217,24 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
                 p.dDiffDst.load(ctx, delta);
             }
             p.dWeights.load(ctx, weights);
-            p.dDiffSrc.bind(ctx, epsilon);
-            ctx.execute(p.bwdData, dArgs);
-            p.dDiffSrc.store(ctx);
+            if (blockedInput) {
+                // dL/dx stays blocked for the BatchNorm before this layer; DL4J's array is left unwritten
+                memory grad = inEdge.gradFor();
+                if (grad.get_desc().equals(p.dDiffSrc.inner.get_desc())) {
+                    dArgs = new IntMemoryMap().put(dArgs);
+                    dArgs.put(DNNL_ARG_DIFF_SRC, grad);
+                    ctx.execute(p.bwdData, dArgs);
+                } else {
+                    p.dDiffSrc.inner.set_data_handle(ctx.slot(2, p.dDiffSrc.inner.get_desc().get_size()));
+                    ctx.execute(p.bwdData, dArgs);
+                    new DnnlContext.Reorder(p.dDiffSrc.inner, grad).run(ctx);
+                }
+                inEdge.gradWritten(epsilon);
+            } else {
+                p.dDiffSrc.bind(ctx, epsilon);
+                ctx.execute(p.bwdData, dArgs);
+                p.dDiffSrc.store(ctx);
+            }
         } else {
             epsilon = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
         }
@@ -193,6 +244,26 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
         }
         grad.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGradView);
         return new Pair<>(grad, epsilon);
+    }
+
+    /**
+     * The memory holding this call's input in {@code operand}'s layout: the paired BatchNorm's blocked output
+     * (reordered into the operand's scratch slot if the primitive wants another layout) or {@code input} loaded into
+     * the operand as usual. Records whether the blocked edge was used.
+     */
+    private memory blockedInput(DnnlContext c, Operand operand, INDArray input) {
+        memory v = inEdge == null ? null : inEdge.value(input);
+        blockedInput = v != null;
+        if (v == null) {
+            operand.load(c, input);
+            return operand.inner;
+        }
+        if (v.get_desc().equals(operand.inner.get_desc())) {
+            return v;
+        }
+        operand.inner.set_data_handle(c.slot(0, operand.inner.get_desc().get_size()));
+        new DnnlContext.Reorder(v, operand.inner).run(c);
+        return operand.inner;
     }
 
     private Plan plan(Geometry g) {

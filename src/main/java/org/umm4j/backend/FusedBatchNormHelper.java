@@ -65,6 +65,8 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
     private BlockedHandoff handoff;
     /** Whether the last training forward ran on the handoff (its backward pass then must too). */
     private boolean blockedForward;
+    /** The blocked edge to the convolution that alone reads this layer's (ReLU-fused) output, or null. */
+    private BlockedEdge outEdge;
 
     FusedBatchNormHelper(DataType dataType) {
         super(dataType);
@@ -118,6 +120,15 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
         return handoff;
     }
 
+    /** Keeps this layer's output blocked for the convolution that alone reads it (see {@link BlockedEdge}). */
+    void pairOutput(BlockedEdge e) {
+        this.outEdge = e;
+    }
+
+    BlockedEdge output() {
+        return outEdge;
+    }
+
     private static boolean fusable(INDArray x, CNN2DFormat format) {
         return x.dataType() == DataType.FLOAT && x.rank() == 4 && format == CNN2DFormat.NCHW
                 && x.length() <= Integer.MAX_VALUE / Float.BYTES && x.length() > 0;
@@ -130,6 +141,9 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
         batchMean = null;
         lastForwardFusedRelu = false;
         blockedForward = false;
+        if (outEdge != null) {
+            outEdge.valueWrittenPlain(); // until the blocked path below says otherwise
+        }
         if (handoff != null) {
             if (handoff.holds(x)) {
                 if (training && gamma != null && beta != null && format == CNN2DFormat.NCHW) {
@@ -211,7 +225,9 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
         float[] vr = new float[c];
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, x.shape(), 'c');
         INDArray target = plainTarget(out);
-        handoff.batchNormForward(x, gamma.toFloatVector(), beta.toFloatVector(), eps, reluAfter, target, mu, vr);
+        // (a strided workspace array gets NCHW values through the copy below instead)
+        BlockedEdge edge = target == out ? outEdge : null;
+        handoff.batchNormForward(x, gamma.toFloatVector(), beta.toFloatVector(), eps, reluAfter, target, mu, vr, edge);
         if (target != out) {
             out.assign(target);
         }
@@ -239,7 +255,7 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
             // DL4J's input-gradient array stays unwritten: the paired convolution reads the blocked gradient
             INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(),
                     'c');
-            handoff.batchNormBackward(input, dy, out, dGamma, dBeta);
+            handoff.batchNormBackward(input, dy, out, dGamma, dBeta, outEdge);
             dGammaView.assign(Nd4j.create(dGamma, dGammaView.shape(), 'c'));
             dBetaView.assign(Nd4j.create(dBeta, dBetaView.shape(), 'c'));
             Gradient grad = new DefaultGradient();

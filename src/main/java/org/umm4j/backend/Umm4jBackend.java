@@ -267,6 +267,73 @@ public final class Umm4jBackend {
     }
 
     /**
+     * Keeps each named BatchNorm layer's output (its ReLU fused, {@link #fuseBatchNormRelu}) in oneDNN's blocked
+     * layout for the convolution that alone reads it (see {@code BlockedEdge}: the BatchNorm's NCHW output array and
+     * the convolution's input-gradient array are then left unwritten). Takes effect for BatchNorm layers paired with
+     * their input convolution ({@link #pairConvolutionBatchNorm}); idempotent; nothing happens with
+     * {@code -D}{@value #BLOCKED_BATCH_NORM_PROPERTY}{@code =false}.
+     *
+     * @param batchNormToConv BatchNorm layer name -> the convolution layer reading its (ReLU-fused) output
+     * @return the number of edges newly connected by this call
+     */
+    public static int pairBatchNormConvolution(ComputationGraph graph, Map<String, String> batchNormToConv) {
+        if (graph == null || CONV_HELPER == null || BN_HELPER == null
+                || !Boolean.parseBoolean(System.getProperty(BLOCKED_BATCH_NORM_PROPERTY, "true"))) {
+            return 0;
+        }
+        int paired = 0;
+        for (Map.Entry<String, String> e : batchNormToConv.entrySet()) {
+            Layer bn = graph.getLayer(e.getKey());
+            Layer conv = graph.getLayer(e.getValue());
+            if (conv == null || bn == null) {
+                continue;
+            }
+            try {
+                if (BN_HELPER.get(bn) instanceof FusedBatchNormHelper bh && bh.handoff() != null
+                        && CONV_HELPER.get(conv) instanceof DnnlConvHelper ch
+                        && (ch.input() == null || ch.input() != bh.output())) {
+                    BlockedEdge edge = new BlockedEdge(ch.context());
+                    bh.pairOutput(edge);
+                    ch.pairInput(edge);
+                    paired++;
+                }
+            } catch (IllegalAccessException ex) {
+                LOG.debug("cannot pair {} and {}: {}", e.getKey(), e.getValue(), ex.toString());
+                return paired;
+            }
+        }
+        return paired;
+    }
+
+    /**
+     * For a layer between a paired BatchNorm and its convolution ({@link #pairBatchNormConvolution}) that passes
+     * gradients through: when the BatchNorm's last forward pass left its output blocked, the gradient {@code eps}
+     * the convolution returned is unwritten and its values are in the edge; this hands the edge over to
+     * {@code fresh.get()} (an uninitialised array where the layer's own gradient must live) and returns it, so that
+     * nothing copies unwritten memory. Returns null when the edge is not blocked (pass {@code eps} on as usual).
+     *
+     * @throws IllegalStateException if the edge is blocked but {@code eps} is not the convolution's gradient array
+     */
+    public static INDArray relayBlockedGradient(ComputationGraph graph, String batchNorm, INDArray eps,
+                                                java.util.function.Supplier<INDArray> fresh) {
+        Layer bn = graph.getLayer(batchNorm);
+        if (bn == null || BN_HELPER == null) {
+            return null;
+        }
+        try {
+            if (BN_HELPER.get(bn) instanceof FusedBatchNormHelper bh && bh.output() != null
+                    && bh.output().blockedValue()) {
+                INDArray to = fresh.get();
+                bh.output().relay(eps, to);
+                return to;
+            }
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot read the BatchNorm helper of " + batchNorm, e);
+        }
+        return null;
+    }
+
+    /**
      * Whether JavaCPP's dnnl natives load here, checked once per JVM (a failed native load cannot be retried
      * anyway); {@code REASON} is null when they do.
      */

@@ -14,6 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Collection;
 import java.util.Objects;
+import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -35,6 +36,11 @@ final class PassThroughRelu extends ActivationLayer {
 
     /** Set on the instantiated layer after the twin is built (the check reads the BatchNorm layer's helper). */
     private transient BooleanSupplier fusedCheck;
+    /**
+     * For a BatchNorm whose output stays in oneDNN's blocked layout for the convolution after this layer: hands the
+     * (unwritten) gradient on without copying it, or returns null to pass it on as usual. Null: always as usual.
+     */
+    private transient BiFunction<INDArray, LayerWorkspaceMgr, INDArray> blockedRelay;
 
     PassThroughRelu(IActivation relu, String name) {
         super(relu);
@@ -44,6 +50,11 @@ final class PassThroughRelu extends ActivationLayer {
     /** Binds the check that the BatchNorm layer before this one applied the ReLU in the current forward pass. */
     void bind(BooleanSupplier check) {
         this.fusedCheck = Objects.requireNonNull(check, "check");
+    }
+
+    /** Binds the gradient relay of a blocked BatchNorm -> convolution edge across this layer. */
+    void bindBlockedRelay(BiFunction<INDArray, LayerWorkspaceMgr, INDArray> relay) {
+        this.blockedRelay = Objects.requireNonNull(relay, "relay");
     }
 
     @Override
@@ -87,7 +98,10 @@ final class PassThroughRelu extends ActivationLayer {
         @Override
         public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
             assertInputSet(true);
-            return new Pair<>(new DefaultGradient(), workspaceMgr.leverageTo(ArrayType.ACTIVATION_GRAD, epsilon));
+            BiFunction<INDArray, LayerWorkspaceMgr, INDArray> relay = ((PassThroughRelu) layerConf()).blockedRelay;
+            INDArray relayed = relay == null ? null : relay.apply(epsilon, workspaceMgr);
+            return new Pair<>(new DefaultGradient(), relayed != null ? relayed
+                    : workspaceMgr.leverageTo(ArrayType.ACTIVATION_GRAD, epsilon));
         }
     }
 }

@@ -107,6 +107,8 @@ public final class WorkspaceBackprop {
     private Set<String> fusedAdds = Set.of();
     /** Convolutions of the twin whose output only a BatchNorm reads, kept in oneDNN's blocked layout for it */
     private Map<String, String> convBatchNorms = Map.of();
+    /** BatchNorm (+ fused ReLU) layers of the twin whose output only a convolution reads, kept blocked for it */
+    private Map<String, String> batchNormConvs = Map.of();
     /** Activations never to fuse away (requested by an objective so far) */
     private final Set<String> keep = new HashSet<>();
     /** ReLU activation layers of the twin running {@link StepReLU}'s backward pass */
@@ -273,6 +275,13 @@ public final class WorkspaceBackprop {
         this.firstLayers = Set.copyOf(first);
         this.fusedAdds = Set.copyOf(addPairs.keySet());
         this.convBatchNorms = Map.copyOf(convBatchNormPairs(conf));
+        this.batchNormConvs = Map.copyOf(batchNormConvPairs(conf, convBatchNorms, fusedPairs));
+        for (String bn : batchNormConvs.keySet()) {
+            ((PassThroughRelu) t.getLayer(fusedPairs.get(bn)).conf().getLayer()).bindBlockedRelay((eps, mgr) ->
+                    Umm4jBackend.relayBlockedGradient(t, bn, eps, () -> mgr.createUninitialized(
+                            org.deeplearning4j.nn.workspace.ArrayType.ACTIVATION_GRAD, eps.dataType(), eps.shape(),
+                            'c')));
+        }
         this.fastReLUs = relus;
         this.losses = bounds;
         this.sampleShapes = shapes;
@@ -384,6 +393,38 @@ public final class WorkspaceBackprop {
                     && consumers.getOrDefault(conv, 0) == 1 && !keep.contains(conv)
                     && !conf.getNetworkOutputs().contains(conv)) {
                 pairs.put(conv, e.getKey());
+            }
+        }
+        return pairs;
+    }
+
+    /**
+     * BatchNorm -> convolution edges whose values can stay in oneDNN's blocked layout
+     * ({@link Umm4jBackend#pairBatchNormConvolution}): a BatchNorm paired with its input convolution, its ReLU fused
+     * ({@code bnRelu}: the ReLU layer passes arrays through), the ReLU's output read by nothing but one plain NCHW
+     * convolution (identity activation, no dropout, no preprocessor), neither output requested nor a network output.
+     */
+    private Map<String, String> batchNormConvPairs(ComputationGraphConfiguration conf, Map<String, String> convBn,
+                                                   Map<String, String> bnRelu) {
+        Map<String, String> pairs = new LinkedHashMap<>();
+        Map<String, Integer> consumers = consumerCounts(conf);
+        Set<String> pairedBn = new HashSet<>(convBn.values());
+        for (Map.Entry<String, String> e : bnRelu.entrySet()) {
+            String bn = e.getKey();
+            String relu = e.getValue();
+            if (!pairedBn.contains(bn) || consumers.getOrDefault(relu, 0) != 1 || keep.contains(relu)
+                    || keep.contains(bn) || conf.getNetworkOutputs().contains(relu)) {
+                continue;
+            }
+            for (Map.Entry<String, List<String>> c : conf.getVertexInputs().entrySet()) {
+                if (c.getValue().equals(List.of(relu))
+                        && conf.getVertices().get(c.getKey()) instanceof LayerVertex cv && cv.getPreProcessor() == null
+                        && cv.getLayerConf().getLayer().getClass() == ConvolutionLayer.class
+                        && cv.getLayerConf().getLayer() instanceof ConvolutionLayer cl
+                        && cl.getCnn2dDataFormat() == org.deeplearning4j.nn.conf.CNN2DFormat.NCHW
+                        && cl.getIDropout() == null) {
+                    pairs.put(bn, c.getKey());
+                }
             }
         }
         return pairs;
@@ -522,7 +563,8 @@ public final class WorkspaceBackprop {
         keep.addAll(activations);
         if (twin == null || !Collections.disjoint(activations, fusedBatchNorms)
                 || !Collections.disjoint(activations, fusedAdds)
-                || !Collections.disjoint(activations, convBatchNorms.keySet())) {
+                || !Collections.disjoint(activations, convBatchNorms.keySet())
+                || !Collections.disjoint(activations, batchNormConvs.keySet())) {
             // (re)built when an objective first asks for a BatchNorm output or a sum that the twin fused with its ReLU
             build(input, fuseRelu);
         }
@@ -533,6 +575,7 @@ public final class WorkspaceBackprop {
         Umm4jBackend.useFastBatchNorm(twin);
         Umm4jBackend.useFastConvolution(twin, firstLayers);
         Umm4jBackend.pairConvolutionBatchNorm(twin, convBatchNorms);
+        Umm4jBackend.pairBatchNormConvolution(twin, batchNormConvs);
         INDArray[] y = labels(input.size(0));
         Joint joint = new Joint(objective, taps);
         for (int i = 0; i < losses.size(); i++) {
@@ -568,6 +611,11 @@ public final class WorkspaceBackprop {
     /** Convolution -> BatchNorm pairs of the twin kept in oneDNN's blocked layout (for tests). */
     Map<String, String> convBatchNormsForTest() {
         return convBatchNorms;
+    }
+
+    /** BatchNorm -> convolution edges of the twin kept in oneDNN's blocked layout (for tests). */
+    Map<String, String> batchNormConvsForTest() {
+        return batchNormConvs;
     }
 
     /** The twin vertex index that takes activation {@code name} as an input, and which input it is. */

@@ -182,6 +182,9 @@ class WorkspaceBackpropTest {
         // every convolution read only by a BatchNorm: the stem, two per basic block, the projection shortcuts
         assertEquals(20, blocked.convBatchNormsForTest().size());
         assertEquals("s1b1_bn1", blocked.convBatchNormsForTest().get("s1b1_conv1"));
+        // and each basic block's first BatchNorm + ReLU, read only by the block's second convolution
+        assertEquals(8, blocked.batchNormConvsForTest().size(), blocked.batchNormConvsForTest().toString());
+        assertEquals("s1b1_conv2", blocked.batchNormConvsForTest().get("s1b1_bn1"));
     }
 
     @Test

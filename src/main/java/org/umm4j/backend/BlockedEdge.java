@@ -1,0 +1,138 @@
+package org.umm4j.backend;
+
+import org.bytedeco.dnnl.memory;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The edge from a BatchNorm layer (with its ReLU fused) to the convolution that alone reads its output, kept in
+ * oneDNN's blocked layout: the BatchNorm ({@link FusedBatchNormHelper} on a {@link BlockedHandoff}) writes its output
+ * here instead of into DL4J's NCHW array and the convolution ({@link DnnlConvHelper}) reads it from here, forward and
+ * for its weight gradient; backward, the convolution leaves dL/dx here and the BatchNorm reads it as its dL/dy.
+ *
+ * <p>Why: otherwise the BatchNorm reorders its output to NCHW and the convolution reorders it back (twice: forward and
+ * weight gradient), and the convolution's input gradient goes to NCHW and back likewise; these reorders were a
+ * quarter of oneDNN's time in a width-16 ResNet-18 step (benchmarks/README.md).
+ *
+ * <p>Contract as for {@link BlockedHandoff}: DL4J's NCHW arrays on this edge stay unwritten, and each side checks
+ * (by buffer address) that the array it receives is the one the other side produced, failing loudly otherwise. When
+ * the BatchNorm writes a real NCHW output instead (a call its blocked path does not take) it says so
+ * ({@link #valueWrittenPlain}) and the convolution reads that array as usual.
+ */
+final class BlockedEdge {
+    private final DnnlContext ctx;
+    private memory.desc layout;
+    private memory value;
+    private memory grad;
+    private long valueAddress;
+    private long gradAddress;
+    private boolean valueValid;
+    private boolean gradValid;
+    private boolean plainValue = true;
+
+    BlockedEdge(DnnlContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** The memory the BatchNorm writes its output into, in layout {@code desc} (its input's blocked layout). */
+    memory valueFor(memory.desc desc) {
+        if (layout == null || !layout.equals(desc)) {
+            layout = desc;
+            value = new memory(desc, ctx.cpu);
+            grad = new memory(desc, ctx.cpu);
+        }
+        valueValid = false;
+        gradValid = false;
+        return value;
+    }
+
+    /** The BatchNorm wrote {@link #valueFor}'s memory; {@code out} is DL4J's (unwritten) NCHW output array. */
+    void valueWritten(INDArray out) {
+        valueAddress = DnnlContext.pointerOf(out).address();
+        valueValid = true;
+        plainValue = false;
+    }
+
+    /** The BatchNorm wrote a real NCHW output array this time. */
+    void valueWrittenPlain() {
+        valueValid = false;
+        gradValid = false;
+        plainValue = true;
+    }
+
+    /** Whether {@code a} is the BatchNorm output this edge holds in blocked form. */
+    boolean holds(INDArray a) {
+        return valueValid && DnnlContext.pointerOf(a).address() == valueAddress;
+    }
+
+    /**
+     * The blocked value for the convolution whose input is {@code a}, or null when the BatchNorm wrote a real NCHW
+     * array (read {@code a} then).
+     *
+     * @throws IllegalStateException if {@code a} is neither
+     */
+    memory value(INDArray a) {
+        if (holds(a)) {
+            return value;
+        }
+        if (plainValue) {
+            return null;
+        }
+        throw new IllegalStateException("blocked BatchNorm -> convolution edge: the convolution's input is not the "
+                + "array the paired BatchNorm's forward pass produced (run with -D"
+                + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY + "=false to disable)");
+    }
+
+    /** The memory the convolution writes dL/dx into (the held layout). */
+    memory gradFor() {
+        return grad;
+    }
+
+    /** The convolution wrote {@link #gradFor}; {@code eps} is DL4J's (unwritten) NCHW input-gradient array. */
+    void gradWritten(INDArray eps) {
+        gradAddress = DnnlContext.pointerOf(eps).address();
+        gradValid = true;
+    }
+
+    /**
+     * Passes the blocked gradient on from {@code from} (the convolution's unwritten input-gradient array) to
+     * {@code to} (the unwritten array a pass-through layer in between hands on instead of copying {@code from}).
+     *
+     * @return false if this edge holds no blocked gradient (the forward pass wrote NCHW values): copy as usual
+     * @throws IllegalStateException if it does but {@code from} is not the convolution's array
+     */
+    boolean relay(INDArray from, INDArray to) {
+        if (plainValue) {
+            return false;
+        }
+        if (!gradValid || DnnlContext.pointerOf(from).address() != gradAddress) {
+            throw new IllegalStateException("blocked BatchNorm -> convolution edge: the gradient reaching the ReLU "
+                    + "is not the array the paired convolution's backward pass produced (run with -D"
+                    + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY + "=false to disable)");
+        }
+        gradAddress = DnnlContext.pointerOf(to).address();
+        return true;
+    }
+
+    /** Whether the last forward pass left the BatchNorm's output blocked (its gradient then comes blocked too). */
+    boolean blockedValue() {
+        return !plainValue;
+    }
+
+    /**
+     * The BatchNorm's dL/dy in blocked form when {@code dy} is the convolution's unwritten input gradient, or null
+     * when the forward pass wrote NCHW values (read {@code dy} then).
+     *
+     * @throws IllegalStateException if the blocked forward ran but {@code dy} is not the convolution's array
+     */
+    memory grad(INDArray dy) {
+        if (plainValue) {
+            return null;
+        }
+        if (!gradValid || DnnlContext.pointerOf(dy).address() != gradAddress) {
+            throw new IllegalStateException("blocked BatchNorm -> convolution edge: the BatchNorm's output gradient "
+                    + "is not the array the paired convolution's backward pass produced (run with -D"
+                    + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY + "=false to disable)");
+        }
+        return grad;
+    }
+}
