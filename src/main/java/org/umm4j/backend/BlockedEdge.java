@@ -28,9 +28,24 @@ final class BlockedEdge {
     private boolean valueValid;
     private boolean gradValid;
     private boolean plainValue = true;
+    /**
+     * Whether the gradient lives in the context's shared slot: set when no other paired convolution's backward pass
+     * runs between this edge's convolution's and its BatchNorm's (the caller checks DL4J's order).
+     */
+    private boolean sharedGradient;
 
     BlockedEdge(DnnlContext ctx) {
         this.ctx = ctx;
+    }
+
+    /** Keeps the gradient in the context's shared slot (see {@link #sharedGradient}); call before the first step. */
+    void shareGradient(boolean on) {
+        sharedGradient = on;
+        layout = null;
+    }
+
+    boolean sharesGradient() {
+        return sharedGradient;
     }
 
     /** The memory the BatchNorm writes its output into, in layout {@code desc} (its input's blocked layout). */
@@ -38,7 +53,8 @@ final class BlockedEdge {
         if (layout == null || !layout.equals(desc)) {
             layout = desc;
             value = new memory(desc, ctx.cpu);
-            grad = new memory(desc, ctx.cpu);
+            grad = sharedGradient ? new memory(desc, ctx.cpu, new org.bytedeco.javacpp.Pointer())
+                    : new memory(desc, ctx.cpu);
         }
         valueValid = false;
         gradValid = false;
@@ -84,6 +100,9 @@ final class BlockedEdge {
 
     /** The memory the convolution writes dL/dx into (the held layout). */
     memory gradFor() {
+        if (sharedGradient) {
+            grad.set_data_handle(ctx.claim(DnnlContext.SHARED_CONV_GRADIENT, layout.get_size(), this));
+        }
         return grad;
     }
 
@@ -132,6 +151,11 @@ final class BlockedEdge {
             throw new IllegalStateException("blocked BatchNorm -> convolution edge: the BatchNorm's output gradient "
                     + "is not the array the paired convolution's backward pass produced (run with -D"
                     + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY + "=false to disable)");
+        }
+        if (sharedGradient && !ctx.ownedBy(DnnlContext.SHARED_CONV_GRADIENT, this)) {
+            throw new IllegalStateException("blocked BatchNorm -> convolution edge: another convolution's backward "
+                    + "pass ran between this edge's convolution's and its BatchNorm's and overwrote the shared "
+                    + "gradient");
         }
         return grad;
     }

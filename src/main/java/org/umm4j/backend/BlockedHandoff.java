@@ -56,6 +56,11 @@ final class BlockedHandoff {
     private long dxAddress;
     private boolean forwardValid;
     private boolean plainForward = true;
+    /**
+     * Whether dL/dx lives in the context's shared slot instead of a buffer of its own: set when no other paired
+     * BatchNorm's backward pass runs between this BatchNorm's and its convolution's (the caller checks DL4J's order).
+     */
+    private boolean sharedGradient;
     private boolean backwardValid;
     private Norm norm;
 
@@ -67,13 +72,24 @@ final class BlockedHandoff {
         return ctx;
     }
 
+    /** Keeps dL/dx in the context's shared slot (see {@link #sharedGradient}); call before the first step. */
+    void shareGradient(boolean on) {
+        sharedGradient = on;
+        layout = null; // buffers re-created at the next forward pass
+    }
+
+    boolean sharesGradient() {
+        return sharedGradient;
+    }
+
     /** The memory the convolution writes its output into, for a forward pass whose output layout is {@code desc}. */
     memory convolutionOutput(memory.desc desc, long[] nchw) {
         if (layout == null || !layout.equals(desc)) {
             layout = desc;
             dims = nchw.clone();
             x = new memory(desc, ctx.cpu);
-            dx = new memory(desc, ctx.cpu);
+            dx = sharedGradient ? new memory(desc, ctx.cpu, new org.bytedeco.javacpp.Pointer())
+                    : new memory(desc, ctx.cpu);
             norm = null;
             backwardValid = false;
         }
@@ -162,6 +178,9 @@ final class BlockedHandoff {
             throw new IllegalStateException("blocked BatchNorm backward without its forward pass");
         }
         Norm nm = norm;
+        if (sharedGradient) {
+            dx.set_data_handle(ctx.claim(DnnlContext.SHARED_BN_GRADIENT, layout.get_size(), this));
+        }
         memory blockedDy = out == null ? null : out.grad(dy);
         if (blockedDy != null) {
             nm.diffDst.set_data_handle(blockedDy.get_data_handle());
@@ -182,6 +201,10 @@ final class BlockedHandoff {
             throw new IllegalStateException("blocked convolution -> BatchNorm handoff: the convolution's output "
                     + "gradient is not the array the paired BatchNorm's backward pass produced (run with "
                     + "-Dumm4j.blockedbn=false to disable)");
+        }
+        if (sharedGradient && !ctx.ownedBy(DnnlContext.SHARED_BN_GRADIENT, this)) {
+            throw new IllegalStateException("blocked convolution -> BatchNorm handoff: another BatchNorm's backward "
+                    + "pass ran between this BatchNorm's and its convolution's and overwrote the shared gradient");
         }
         return dx;
     }

@@ -126,40 +126,20 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
         if (p.fBias != null) {
             p.fBias.load(ctx, bias);
         }
-        if (handoff != null || src != p.fSrc.inner) {
-            IntMemoryMap args = new IntMemoryMap();
+        IntMemoryMap args = p.fArgs;
+        if (src != p.fSrc.inner || handoff != null) {
+            args = new IntMemoryMap().put(p.fArgs);
             args.put(DNNL_ARG_SRC, src);
-            args.put(DNNL_ARG_WEIGHTS, p.fWeights.inner);
-            if (p.fBias != null) {
-                args.put(DNNL_ARG_BIAS, p.fBias.inner);
-            }
-            if (handoff == null) {
-                p.fDst.bind(ctx, out);
-                args.put(DNNL_ARG_DST, p.fDst.inner);
-                ctx.execute(p.fwd, args);
-                p.fDst.store(ctx);
-                return out;
-            }
+        }
+        if (handoff != null) {
             // the output stays blocked for the paired BatchNorm; DL4J's array is left unwritten
             args.put(DNNL_ARG_DST, handoff.convolutionOutput(p.fpd.dst_desc(), g.dstDims()));
             ctx.execute(p.fwd, args);
             handoff.convolutionDone(out);
             return out;
         }
-        if (handoff != null) {
-            IntMemoryMap args = new IntMemoryMap();
-            args.put(DNNL_ARG_SRC, p.fSrc.inner);
-            args.put(DNNL_ARG_WEIGHTS, p.fWeights.inner);
-            if (p.fBias != null) {
-                args.put(DNNL_ARG_BIAS, p.fBias.inner);
-            }
-            args.put(DNNL_ARG_DST, handoff.convolutionOutput(p.fpd.dst_desc(), g.dstDims()));
-            ctx.execute(p.fwd, args);
-            handoff.convolutionDone(out);
-            return out;
-        }
         p.fDst.bind(ctx, out);
-        ctx.execute(p.fwd, p.fArgs);
+        ctx.execute(p.fwd, args);
         p.fDst.store(ctx);
         return out;
     }

@@ -233,9 +233,13 @@ public final class Umm4jBackend {
      * nothing happens with {@code -D}{@value #BLOCKED_BATCH_NORM_PROPERTY}{@code =false}.
      *
      * @param convToBatchNorm convolution layer name -> the BatchNorm layer reading its output
+     * @param sharedGradients convolutions of {@code convToBatchNorm} whose BatchNorm's dL/dx may live in a buffer
+     *                        shared by the graph's pairs: those for which DL4J runs no other paired BatchNorm's
+     *                        backward pass between the BatchNorm's and the convolution's (checked at run time too)
      * @return the number of pairs newly connected by this call
      */
-    public static int pairConvolutionBatchNorm(ComputationGraph graph, Map<String, String> convToBatchNorm) {
+    public static int pairConvolutionBatchNorm(ComputationGraph graph, Map<String, String> convToBatchNorm,
+                                               Collection<String> sharedGradients) {
         if (graph == null || CONV_HELPER == null || BN_HELPER == null
                 || !Boolean.parseBoolean(System.getProperty(BLOCKED_BATCH_NORM_PROPERTY, "true"))) {
             return 0;
@@ -254,6 +258,7 @@ public final class Umm4jBackend {
                         && BN_HELPER.get(bn) instanceof FusedBatchNormHelper bh
                         && (ch.handoff() == null || ch.handoff() != bh.handoff())) {
                     BlockedHandoff h = new BlockedHandoff(ch.context());
+                    h.shareGradient(sharedGradients.contains(e.getKey()));
                     ch.pair(h);
                     bh.pair(h);
                     paired++;
@@ -274,9 +279,13 @@ public final class Umm4jBackend {
      * {@code -D}{@value #BLOCKED_BATCH_NORM_PROPERTY}{@code =false}.
      *
      * @param batchNormToConv BatchNorm layer name -> the convolution layer reading its (ReLU-fused) output
+     * @param sharedGradients BatchNorms of {@code batchNormToConv} whose convolution's dL/dx may live in a buffer
+     *                        shared by the graph's edges: those for which DL4J runs no other paired convolution's
+     *                        backward pass between the convolution's and the BatchNorm's (checked at run time too)
      * @return the number of edges newly connected by this call
      */
-    public static int pairBatchNormConvolution(ComputationGraph graph, Map<String, String> batchNormToConv) {
+    public static int pairBatchNormConvolution(ComputationGraph graph, Map<String, String> batchNormToConv,
+                                               Collection<String> sharedGradients) {
         if (graph == null || CONV_HELPER == null || BN_HELPER == null
                 || !Boolean.parseBoolean(System.getProperty(BLOCKED_BATCH_NORM_PROPERTY, "true"))) {
             return 0;
@@ -293,6 +302,7 @@ public final class Umm4jBackend {
                         && CONV_HELPER.get(conv) instanceof DnnlConvHelper ch
                         && (ch.input() == null || ch.input() != bh.output())) {
                     BlockedEdge edge = new BlockedEdge(ch.context());
+                    edge.shareGradient(sharedGradients.contains(e.getKey()));
                     bh.pairOutput(edge);
                     ch.pairInput(edge);
                     paired++;
