@@ -256,12 +256,7 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
             INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(),
                     'c');
             handoff.batchNormBackward(input, dy, out, dGamma, dBeta, outEdge);
-            dGammaView.assign(Nd4j.create(dGamma, dGammaView.shape(), 'c'));
-            dBetaView.assign(Nd4j.create(dBeta, dBetaView.shape(), 'c'));
-            Gradient grad = new DefaultGradient();
-            grad.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGammaView);
-            grad.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
-            return new Pair<>(grad, out);
+            return gradients(dGamma, dBeta, dGammaView, dBetaView, out);
         }
         if (batchMean == null || !FUSED_BACKWARD || !fusable(input, format) || epsilon.dataType() != DataType.FLOAT
                 || gamma == null || dGammaView == null || dBetaView == null
@@ -311,12 +306,18 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
         if (target != out) {
             out.assign(target);
         }
+        return gradients(dGamma, dBeta, dGammaView, dBetaView, out);
+    }
+
+    /** Writes dL/dgamma and dL/dbeta into DL4J's views and returns them with dL/dx as DL4J expects. */
+    private static Pair<Gradient, INDArray> gradients(float[] dGamma, float[] dBeta, INDArray dGammaView,
+                                                      INDArray dBetaView, INDArray dx) {
         dGammaView.assign(Nd4j.create(dGamma, dGammaView.shape(), 'c'));
         dBetaView.assign(Nd4j.create(dBeta, dBetaView.shape(), 'c'));
         Gradient grad = new DefaultGradient();
         grad.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGammaView);
         grad.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
-        return new Pair<>(grad, out);
+        return new Pair<>(grad, dx);
     }
 
     /** {@code out} itself when its buffer is plain row-major, else a plain array to fill and copy into it. */

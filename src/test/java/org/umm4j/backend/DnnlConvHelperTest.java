@@ -16,7 +16,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.Arrays;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,16 +34,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class DnnlConvHelperTest {
 
     private static INDArray random(long seed, long... shape) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int n = 1;
-        for (long s : shape) {
-            n *= (int) s;
-        }
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return Nd4j.create(v, shape, 'c');
+        return TestArrays.gaussian(seed, shape);
     }
 
     /** A convolution case; pad < 0 means ConvolutionMode.Same. */

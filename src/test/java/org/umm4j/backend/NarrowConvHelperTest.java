@@ -13,7 +13,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -28,16 +27,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class NarrowConvHelperTest {
 
     private static INDArray random(long seed, long... shape) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int n = 1;
-        for (long s : shape) {
-            n *= (int) s;
-        }
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return Nd4j.create(v, shape, 'c');
+        return TestArrays.gaussian(seed, shape);
     }
 
     /** dL/dx, dL/dW, dL/db of y = conv(x, W) + b (cross-correlation, padding p, stride 1) in float64 loops. */
