@@ -6,14 +6,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The edge from a BatchNorm layer (with its ReLU fused) to the convolution that alone reads its output, kept in
  * oneDNN's blocked layout: the BatchNorm ({@link FusedBatchNormHelper} on a {@link BlockedHandoff}) writes its output
- * here instead of into DL4J's NCHW array and the convolution ({@link DnnlConvHelper}) reads it from here, forward and
- * for its weight gradient; backward, the convolution leaves dL/dx here and the BatchNorm reads it as its dL/dy.
+ * blocked into DL4J's output array and the convolution ({@link DnnlConvHelper}) reads it from there, forward and for
+ * its weight gradient; backward, the convolution writes dL/dx blocked into the input-gradient array it returns and
+ * the BatchNorm reads it as its dL/dy (after the pass-through ReLU's copy, {@link #relay}).
  *
  * <p>Why: otherwise the BatchNorm reorders its output to NCHW and the convolution reorders it back (twice: forward and
  * weight gradient), and the convolution's input gradient goes to NCHW and back likewise; these reorders were a
  * quarter of oneDNN's time in a width-16 ResNet-18 step (benchmarks/README.md).
  *
- * <p>Contract as for {@link BlockedHandoff}: DL4J's NCHW arrays on this edge stay unwritten, and each side checks
+ * <p>Contract as for {@link BlockedHandoff}: DL4J's arrays on this edge hold blocked data, and each side checks
  * (by buffer address) that the array it receives is the one the other side produced, failing loudly otherwise. When
  * the BatchNorm writes a real NCHW output instead (a call its blocked path does not take) it says so
  * ({@link #valueWrittenPlain}) and the convolution reads that array as usual.
@@ -28,40 +29,28 @@ final class BlockedEdge {
     private boolean valueValid;
     private boolean gradValid;
     private boolean plainValue = true;
-    /**
-     * Whether the gradient lives in the context's shared slot: set when no other paired convolution's backward pass
-     * runs between this edge's convolution's and its BatchNorm's (the caller checks DL4J's order).
-     */
-    private boolean sharedGradient;
 
     BlockedEdge(DnnlContext ctx) {
         this.ctx = ctx;
     }
 
-    /** Keeps the gradient in the context's shared slot (see {@link #sharedGradient}); call before the first step. */
-    void shareGradient(boolean on) {
-        sharedGradient = on;
-        layout = null;
-    }
-
-    boolean sharesGradient() {
-        return sharedGradient;
-    }
-
-    /** The memory the BatchNorm writes its output into, in layout {@code desc} (its input's blocked layout). */
-    memory valueFor(memory.desc desc) {
+    /**
+     * The memory the BatchNorm writes its output into: DL4J's output array {@code y} itself, holding layout
+     * {@code desc} (its input's blocked layout; {@link BlockedHandoff#fits} must hold).
+     */
+    memory valueFor(memory.desc desc, INDArray y) {
         if (layout == null || !layout.equals(desc)) {
             layout = desc;
-            value = new memory(desc, ctx.cpu);
-            grad = sharedGradient ? new memory(desc, ctx.cpu, new org.bytedeco.javacpp.Pointer())
-                    : new memory(desc, ctx.cpu);
+            value = new memory(desc, ctx.cpu, new org.bytedeco.javacpp.Pointer());
+            grad = new memory(desc, ctx.cpu, new org.bytedeco.javacpp.Pointer());
         }
         valueValid = false;
         gradValid = false;
+        value.set_data_handle(DnnlContext.pointerOf(y));
         return value;
     }
 
-    /** The BatchNorm wrote {@link #valueFor}'s memory; {@code out} is DL4J's (unwritten) NCHW output array. */
+    /** The BatchNorm wrote {@link #valueFor}'s memory; {@code out} is DL4J's output array (holding the blocked values). */
     void valueWritten(INDArray out) {
         valueAddress = DnnlContext.pointerOf(out).address();
         valueValid = true;
@@ -88,6 +77,7 @@ final class BlockedEdge {
      */
     memory value(INDArray a) {
         if (holds(a)) {
+            value.set_data_handle(DnnlContext.pointerOf(a));
             return value;
         }
         if (plainValue) {
@@ -98,23 +88,28 @@ final class BlockedEdge {
                 + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY + "=false to disable)");
     }
 
-    /** The memory the convolution writes dL/dx into (the held layout). */
-    memory gradFor() {
-        if (sharedGradient) {
-            grad.set_data_handle(ctx.claim(DnnlContext.SHARED_CONV_GRADIENT, layout.get_size(), this));
+    /**
+     * The memory the convolution writes dL/dx into: DL4J's input-gradient array {@code eps} itself, in the held
+     * layout.
+     */
+    memory gradFor(INDArray eps) {
+        if (!BlockedHandoff.fits(layout, eps)) {
+            throw new IllegalStateException("blocked BatchNorm -> convolution edge: DL4J's input-gradient array "
+                    + java.util.Arrays.toString(eps.shape()) + " cannot hold the blocked gradient");
         }
+        grad.set_data_handle(DnnlContext.pointerOf(eps));
         return grad;
     }
 
-    /** The convolution wrote {@link #gradFor}; {@code eps} is DL4J's (unwritten) NCHW input-gradient array. */
+    /** The convolution wrote {@link #gradFor}; {@code eps} is DL4J's input-gradient array (holding the blocked gradient). */
     void gradWritten(INDArray eps) {
         gradAddress = DnnlContext.pointerOf(eps).address();
         gradValid = true;
     }
 
     /**
-     * Passes the blocked gradient on from {@code from} (the convolution's unwritten input-gradient array) to
-     * {@code to} (the unwritten array a pass-through layer in between hands on instead of copying {@code from}).
+     * Passes the blocked gradient on from {@code from} (the convolution's input-gradient array) to {@code to} (the
+     * copy, or {@code from} itself, that a pass-through layer in between hands on: the same bytes).
      *
      * @return false if this edge holds no blocked gradient (the forward pass wrote NCHW values): copy as usual
      * @throws IllegalStateException if it does but {@code from} is not the convolution's array
@@ -138,7 +133,7 @@ final class BlockedEdge {
     }
 
     /**
-     * The BatchNorm's dL/dy in blocked form when {@code dy} is the convolution's unwritten input gradient, or null
+     * The BatchNorm's dL/dy in blocked form when {@code dy} is (a copy of) the convolution's input gradient, or null
      * when the forward pass wrote NCHW values (read {@code dy} then).
      *
      * @throws IllegalStateException if the blocked forward ran but {@code dy} is not the convolution's array
@@ -152,11 +147,7 @@ final class BlockedEdge {
                     + "is not the array the paired convolution's backward pass produced (run with -D"
                     + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY + "=false to disable)");
         }
-        if (sharedGradient && !ctx.ownedBy(DnnlContext.SHARED_CONV_GRADIENT, this)) {
-            throw new IllegalStateException("blocked BatchNorm -> convolution edge: another convolution's backward "
-                    + "pass ran between this edge's convolution's and its BatchNorm's and overwrote the shared "
-                    + "gradient");
-        }
+        grad.set_data_handle(DnnlContext.pointerOf(dy));
         return grad;
     }
 }

@@ -21,18 +21,20 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
 
 /**
  * The edge between a convolution and the BatchNorm layer that alone reads its output, kept in oneDNN's blocked
- * layout: the convolution ({@link DnnlConvHelper}) writes its output here instead of into DL4J's NCHW array, the
- * BatchNorm ({@link FusedBatchNormHelper}) normalises it with oneDNN's blocked-layout kernel and writes its own output
- * as NCHW; backward, the BatchNorm leaves dL/dx (the convolution's dL/dy) here and the convolution reads it.
+ * layout: the convolution ({@link DnnlConvHelper}) writes its output into DL4J's output array in the blocked layout
+ * (same size as NCHW when the channel count is a multiple of 16), the BatchNorm ({@link FusedBatchNormHelper})
+ * normalises it with oneDNN's blocked-layout kernel; backward, the BatchNorm writes dL/dx (the convolution's dL/dy)
+ * blocked into the input-gradient array it returns and the convolution reads it from there. No buffers of its own:
+ * the values live exactly as long as DL4J keeps those arrays.
  *
  * <p>Why: oneDNN's batch normalisation on a blocked layout ({@code nChw16c}) runs 5-10x faster than on NCHW (its own
  * plain-layout kernel, or umm4j's Java passes), and the convolution's output reorder to NCHW and its gradient's
  * reorder back disappear. Measured per layer, 256x16x32x32, one thread: forward 1.3 ms blocked vs 12.3 ms NCHW
  * (oneDNN) and 6.5 ms (umm4j's Java passes); backward 1.5 vs 15.4 and 9.2 ms (benchmarks/README.md).
  *
- * <p>Contract. DL4J still passes NCHW arrays between the two layers: the convolution's output array and the
- * BatchNorm's input-gradient array are left unwritten, and each side checks that the array it receives is the one the
- * other side produced (same buffer address), failing loudly otherwise. Only the twin of {@code WorkspaceBackprop}
+ * <p>Contract. DL4J still passes what it takes for NCHW arrays between the two layers: the convolution's output array
+ * and the BatchNorm's input-gradient array hold blocked data, and each side checks that the array it receives is the
+ * one the other side produced (same buffer address), failing loudly otherwise. Only the twin of {@code WorkspaceBackprop}
  * pairs layers, and only where the convolution's output has no other reader (no requested activation, one
  * consumer). A BatchNorm forward in inference mode first writes the NCHW values ({@link #materialise}).
  *
@@ -46,21 +48,16 @@ final class BlockedHandoff {
     /** The blocked layout of the convolution's output (the forward primitive's choice). */
     private memory.desc layout;
     private long[] dims;
-    /** The convolution's output, blocked; written by the convolution's forward pass. */
+    /** The convolution's output, blocked, in DL4J's output array (handle set per call). */
     private memory x;
-    /** dL/dx of the BatchNorm, blocked; the convolution's dL/dy. */
+    /** dL/dx of the BatchNorm, blocked, in DL4J's input-gradient array (handle set per call). */
     private memory dx;
-    /** Address of the NCHW array DL4J received as the convolution's output (unwritten). */
+    /** Address of DL4J's array for the convolution's output (holding the blocked values). */
     private long outAddress;
-    /** Address of the NCHW array DL4J received as the BatchNorm's input gradient (unwritten). */
+    /** Address of DL4J's array for the BatchNorm's input gradient (holding the blocked gradient). */
     private long dxAddress;
     private boolean forwardValid;
     private boolean plainForward = true;
-    /**
-     * Whether dL/dx lives in the context's shared slot instead of a buffer of its own: set when no other paired
-     * BatchNorm's backward pass runs between this BatchNorm's and its convolution's (the caller checks DL4J's order).
-     */
-    private boolean sharedGradient;
     private boolean backwardValid;
     private Norm norm;
 
@@ -72,34 +69,35 @@ final class BlockedHandoff {
         return ctx;
     }
 
-    /** Keeps dL/dx in the context's shared slot (see {@link #sharedGradient}); call before the first step. */
-    void shareGradient(boolean on) {
-        sharedGradient = on;
-        layout = null; // buffers re-created at the next forward pass
+    /**
+     * Whether blocked data of layout {@code desc} fills DL4J's array {@code a} exactly (a plain FLOAT array of the
+     * same byte size: no padded channels), so that it can be stored in {@code a}'s buffer.
+     */
+    static boolean fits(memory.desc desc, INDArray a) {
+        return DnnlContext.isPlain(a) && desc.get_size() == a.length() * Float.BYTES;
     }
 
-    boolean sharesGradient() {
-        return sharedGradient;
-    }
-
-    /** The memory the convolution writes its output into, for a forward pass whose output layout is {@code desc}. */
-    memory convolutionOutput(memory.desc desc, long[] nchw) {
+    /**
+     * The memory the convolution writes its output into: DL4J's output array {@code out} itself, holding the blocked
+     * layout {@code desc} instead of NCHW (check {@link #fits} first).
+     */
+    memory convolutionOutput(memory.desc desc, long[] nchw, INDArray out) {
         if (layout == null || !layout.equals(desc)) {
             layout = desc;
             dims = nchw.clone();
-            x = new memory(desc, ctx.cpu);
-            dx = sharedGradient ? new memory(desc, ctx.cpu, new org.bytedeco.javacpp.Pointer())
-                    : new memory(desc, ctx.cpu);
+            x = new memory(desc, ctx.cpu, new org.bytedeco.javacpp.Pointer());
+            dx = new memory(desc, ctx.cpu, new org.bytedeco.javacpp.Pointer());
             norm = null;
             backwardValid = false;
         }
         // (DL4J may recompute a convolution's forward pass inside its backward pass, after the BatchNorm's backward:
         // the same values, and dL/dx of that BatchNorm stays valid)
         forwardValid = false;
+        x.set_data_handle(DnnlContext.pointerOf(out));
         return x;
     }
 
-    /** Records that the convolution's forward pass wrote {@link #x}; {@code out} is the (unwritten) NCHW array. */
+    /** Records that the convolution's forward pass wrote {@link #x}; {@code out} is DL4J's array, now holding them. */
     void convolutionDone(INDArray out) {
         outAddress = DnnlContext.pointerOf(out).address();
         forwardValid = true;
@@ -123,12 +121,17 @@ final class BlockedHandoff {
         return forwardValid && DnnlContext.pointerOf(a).address() == outAddress;
     }
 
-    /** Writes the held convolution output into its NCHW array {@code a} (for readers that need NCHW values). */
+    /** Rewrites the held convolution output in its array {@code a} as NCHW (for readers that need NCHW values). */
     void materialise(INDArray a) {
         requireHeld(a, "the BatchNorm input");
-        memory plain = new memory(new memory.desc(dims, memory.data_type.f32, memory.format_tag.nchw), ctx.cpu,
-                DnnlContext.pointerOf(a));
+        long bytes = a.length() * Float.BYTES;
+        org.bytedeco.javacpp.Pointer tmp = ctx.slot(1, bytes);
+        memory plain = new memory(new memory.desc(dims, memory.data_type.f32, memory.format_tag.nchw), ctx.cpu, tmp);
+        x.set_data_handle(DnnlContext.pointerOf(a));
         new DnnlContext.Reorder(x, plain).run(ctx);
+        org.bytedeco.javacpp.Pointer.memcpy(DnnlContext.pointerOf(a), tmp, bytes);
+        forwardValid = false;
+        plainForward = true;
     }
 
     private void requireHeld(INDArray a, String what) {
@@ -142,22 +145,26 @@ final class BlockedHandoff {
     /**
      * Training-mode BatchNorm of the held convolution output: writes y (NCHW) and the batch statistics.
      *
-     * @param x     DL4J's (unwritten) NCHW input array, checked against the convolution's output
+     * @param x     DL4J's input array (the convolution's output, blocked), checked
      * @param mean  [C] batch mean, written
      * @param var   [C] biased batch variance, written
      */
     void batchNormForward(INDArray x, float[] gamma, float[] beta, double eps, boolean relu, INDArray y,
                           float[] mean, float[] var, BlockedEdge out) {
         requireHeld(x, "the BatchNorm input");
+        this.x.set_data_handle(DnnlContext.pointerOf(x));
         Norm nm = norm(eps, relu);
         FloatPointer ss = new FloatPointer(nm.scaleShift.get_data_handle());
         ss.put(gamma, 0, gamma.length);
         ss.position(gamma.length).put(beta, 0, beta.length);
-        if (out != null) { // y stays blocked for the convolution that alone reads it
-            nm.dst.set_data_handle(out.valueFor(layout).get_data_handle());
+        if (out != null && fits(layout, y)) { // y stays blocked (in DL4J's array) for the convolution reading it
+            nm.dst.set_data_handle(out.valueFor(layout, y).get_data_handle());
             ctx.execute(nm.fwd, nm.fwdArgs);
             out.valueWritten(y);
         } else {
+            if (out != null) {
+                out.valueWrittenPlain();
+            }
             nm.dst.set_data_handle(ctx.slot(1, layout.get_size()));
             ctx.execute(nm.fwd, nm.fwdArgs);
             nm.toPlain.run(y);
@@ -169,7 +176,7 @@ final class BlockedHandoff {
 
     /**
      * Backward of the last {@link #batchNormForward}: dL/dgamma, dL/dbeta and dL/dx (kept here, blocked, for the
-     * convolution); {@code dxOut} is the (unwritten) NCHW array DL4J receives.
+     * convolution); {@code dxOut} is the array DL4J receives, written blocked.
      */
     void batchNormBackward(INDArray x, INDArray dy, INDArray dxOut, float[] dGamma, float[] dBeta,
                            BlockedEdge out) {
@@ -178,9 +185,12 @@ final class BlockedHandoff {
             throw new IllegalStateException("blocked BatchNorm backward without its forward pass");
         }
         Norm nm = norm;
-        if (sharedGradient) {
-            dx.set_data_handle(ctx.claim(DnnlContext.SHARED_BN_GRADIENT, layout.get_size(), this));
+        if (!fits(layout, dxOut)) {
+            throw new IllegalStateException("blocked BatchNorm backward: DL4J's input-gradient array "
+                    + java.util.Arrays.toString(dxOut.shape()) + " cannot hold the blocked gradient");
         }
+        this.x.set_data_handle(DnnlContext.pointerOf(x));
+        dx.set_data_handle(DnnlContext.pointerOf(dxOut)); // dL/dx stays blocked, in DL4J's array, for the convolution
         memory blockedDy = out == null ? null : out.grad(dy);
         if (blockedDy != null) {
             nm.diffDst.set_data_handle(blockedDy.get_data_handle());
@@ -202,10 +212,7 @@ final class BlockedHandoff {
                     + "gradient is not the array the paired BatchNorm's backward pass produced (run with "
                     + "-Dumm4j.blockedbn=false to disable)");
         }
-        if (sharedGradient && !ctx.ownedBy(DnnlContext.SHARED_BN_GRADIENT, this)) {
-            throw new IllegalStateException("blocked convolution -> BatchNorm handoff: another BatchNorm's backward "
-                    + "pass ran between this BatchNorm's and its convolution's and overwrote the shared gradient");
-        }
+        dx.set_data_handle(DnnlContext.pointerOf(delta));
         return dx;
     }
 

@@ -29,15 +29,8 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
  * step that glue took 45 % of oneDNN's time (benchmarks/README.md).
  */
 final class DnnlContext {
-    /**
-     * Scratch slots: 0 input, 1 output or output gradient, 2 input gradient, 3 a second layout of the output gradient;
-     * 4 and 5 hold a blocked gradient between two layers ({@link #SHARED_BN_GRADIENT}, {@link #SHARED_CONV_GRADIENT}).
-     */
-    static final int SLOTS = 6;
-    /** Slot for a BatchNorm's blocked dL/dx on its way to the convolution before it ({@code BlockedHandoff}). */
-    static final int SHARED_BN_GRADIENT = 4;
-    /** Slot for a convolution's blocked dL/dx on its way to the BatchNorm before it ({@code BlockedEdge}). */
-    static final int SHARED_CONV_GRADIENT = 5;
+    /** Scratch slots: 0 input, 1 output or output gradient, 2 input gradient, 3 a second layout of the output gradient. */
+    static final int SLOTS = 4;
     /** oneDNN's preferred buffer alignment, bytes. */
     private static final long ALIGN = 64;
 
@@ -46,8 +39,6 @@ final class DnnlContext {
     private final BytePointer[] owned = new BytePointer[SLOTS];
     private final Pointer[] aligned = new Pointer[SLOTS];
     private final long[] capacity = new long[SLOTS];
-    /** Who wrote the shared gradient slots last (their readers check it). */
-    private final Object[] owners = new Object[SLOTS];
 
     private DnnlContext(engine cpu, stream stream) {
         this.cpu = cpu;
@@ -84,21 +75,6 @@ final class DnnlContext {
             }
         }
         return aligned[i];
-    }
-
-    /**
-     * A shared gradient slot about to be written by {@code owner}'s producer; {@link #ownedBy} tells its consumer
-     * whether nothing else wrote the slot since.
-     */
-    Pointer claim(int i, long bytes, Object owner) {
-        Pointer p = slot(i, bytes);
-        owners[i] = owner;
-        return p;
-    }
-
-    /** Whether shared slot {@code i} still holds what {@code owner}'s producer wrote (see {@link #claim}). */
-    boolean ownedBy(int i, Object owner) {
-        return owners[i] == owner;
     }
 
     /** Total bytes held by the scratch slots. */

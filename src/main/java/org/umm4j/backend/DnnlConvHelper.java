@@ -131,12 +131,15 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
             args = new IntMemoryMap().put(p.fArgs);
             args.put(DNNL_ARG_SRC, src);
         }
-        if (handoff != null) {
-            // the output stays blocked for the paired BatchNorm; DL4J's array is left unwritten
-            args.put(DNNL_ARG_DST, handoff.convolutionOutput(p.fpd.dst_desc(), g.dstDims()));
+        if (handoff != null && BlockedHandoff.fits(p.fpd.dst_desc(), out)) {
+            // the output goes blocked into DL4J's array, for the paired BatchNorm
+            args.put(DNNL_ARG_DST, handoff.convolutionOutput(p.fpd.dst_desc(), g.dstDims(), out));
             ctx.execute(p.fwd, args);
             handoff.convolutionDone(out);
             return out;
+        }
+        if (handoff != null) {
+            handoff.convolutionWrotePlain();
         }
         p.fDst.bind(ctx, out);
         ctx.execute(p.fwd, args);
@@ -164,7 +167,7 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
         }
         Plan p = plan(g);
         p.ensureBackward(ctx, inputGradient);
-        // with a paired BatchNorm, dL/dy is its blocked dL/dx (DL4J's array was left unwritten)
+        // with a paired BatchNorm, dL/dy is its blocked dL/dx (in DL4J's array)
         memory blockedDy = handoff != null && !handoff.lastForwardPlain()
                 ? handoff.convolutionOutputGradient(delta) : null;
         IntMemoryMap wArgs = p.wArgs;
@@ -198,8 +201,8 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
             }
             p.dWeights.load(ctx, weights);
             if (blockedInput) {
-                // dL/dx stays blocked for the BatchNorm before this layer; DL4J's array is left unwritten
-                memory grad = inEdge.gradFor();
+                // dL/dx goes blocked into DL4J's array, for the BatchNorm before this layer
+                memory grad = inEdge.gradFor(epsilon);
                 if (grad.get_desc().equals(p.dDiffSrc.inner.get_desc())) {
                     dArgs = new IntMemoryMap().put(dArgs);
                     dArgs.put(DNNL_ARG_DIFF_SRC, grad);

@@ -252,7 +252,7 @@ class FusedBatchNormHelper extends MKLDNNBatchNormHelper {
             float[] dGamma = new float[c];
             float[] dBeta = new float[c];
             INDArray dy = DnnlContext.isPlain(epsilon) ? epsilon : epsilon.dup('c');
-            // DL4J's input-gradient array stays unwritten: the paired convolution reads the blocked gradient
+            // the blocked gradient goes into DL4J's input-gradient array; the paired convolution reads it from there
             INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(),
                     'c');
             handoff.batchNormBackward(input, dy, out, dGamma, dBeta, outEdge);

@@ -225,21 +225,17 @@ public final class Umm4jBackend {
 
     /**
      * Keeps each named convolution's output in oneDNN's blocked layout for the BatchNorm layer that alone reads it
-     * (see {@code BlockedHandoff}: the convolution's NCHW output array and the BatchNorm's input-gradient array are
-     * then left unwritten, and the BatchNorm runs oneDNN's blocked-layout kernel, 5-10x faster per layer). Only for
+     * (see {@code BlockedHandoff}: the convolution's NCHW output array and the BatchNorm's input-gradient array
+     * then hold blocked data, and the BatchNorm runs oneDNN's blocked-layout kernel, 5-10x faster per layer). Only for
      * graphs whose named convolution outputs nothing else reads (umm4j's training twin checks that), and only for
      * convolutions with a multiple of 16 output channels (no padded blocked layouts); the pairs must already have
      * umm4j's helpers ({@link #useFastConvolution} with dnnl, {@link #useFastBatchNorm}). Idempotent;
      * nothing happens with {@code -D}{@value #BLOCKED_BATCH_NORM_PROPERTY}{@code =false}.
      *
      * @param convToBatchNorm convolution layer name -> the BatchNorm layer reading its output
-     * @param sharedGradients convolutions of {@code convToBatchNorm} whose BatchNorm's dL/dx may live in a buffer
-     *                        shared by the graph's pairs: those for which DL4J runs no other paired BatchNorm's
-     *                        backward pass between the BatchNorm's and the convolution's (checked at run time too)
      * @return the number of pairs newly connected by this call
      */
-    public static int pairConvolutionBatchNorm(ComputationGraph graph, Map<String, String> convToBatchNorm,
-                                               Collection<String> sharedGradients) {
+    public static int pairConvolutionBatchNorm(ComputationGraph graph, Map<String, String> convToBatchNorm) {
         if (graph == null || CONV_HELPER == null || BN_HELPER == null
                 || !Boolean.parseBoolean(System.getProperty(BLOCKED_BATCH_NORM_PROPERTY, "true"))) {
             return 0;
@@ -258,7 +254,6 @@ public final class Umm4jBackend {
                         && BN_HELPER.get(bn) instanceof FusedBatchNormHelper bh
                         && (ch.handoff() == null || ch.handoff() != bh.handoff())) {
                     BlockedHandoff h = new BlockedHandoff(ch.context());
-                    h.shareGradient(sharedGradients.contains(e.getKey()));
                     ch.pair(h);
                     bh.pair(h);
                     paired++;
@@ -274,18 +269,14 @@ public final class Umm4jBackend {
     /**
      * Keeps each named BatchNorm layer's output (its ReLU fused, {@link #fuseBatchNormRelu}) in oneDNN's blocked
      * layout for the convolution that alone reads it (see {@code BlockedEdge}: the BatchNorm's NCHW output array and
-     * the convolution's input-gradient array are then left unwritten). Takes effect for BatchNorm layers paired with
+     * the convolution's input-gradient array then hold blocked data). Takes effect for BatchNorm layers paired with
      * their input convolution ({@link #pairConvolutionBatchNorm}); idempotent; nothing happens with
      * {@code -D}{@value #BLOCKED_BATCH_NORM_PROPERTY}{@code =false}.
      *
      * @param batchNormToConv BatchNorm layer name -> the convolution layer reading its (ReLU-fused) output
-     * @param sharedGradients BatchNorms of {@code batchNormToConv} whose convolution's dL/dx may live in a buffer
-     *                        shared by the graph's edges: those for which DL4J runs no other paired convolution's
-     *                        backward pass between the convolution's and the BatchNorm's (checked at run time too)
      * @return the number of edges newly connected by this call
      */
-    public static int pairBatchNormConvolution(ComputationGraph graph, Map<String, String> batchNormToConv,
-                                               Collection<String> sharedGradients) {
+    public static int pairBatchNormConvolution(ComputationGraph graph, Map<String, String> batchNormToConv) {
         if (graph == null || CONV_HELPER == null || BN_HELPER == null
                 || !Boolean.parseBoolean(System.getProperty(BLOCKED_BATCH_NORM_PROPERTY, "true"))) {
             return 0;
@@ -302,7 +293,6 @@ public final class Umm4jBackend {
                         && CONV_HELPER.get(conv) instanceof DnnlConvHelper ch
                         && (ch.input() == null || ch.input() != bh.output())) {
                     BlockedEdge edge = new BlockedEdge(ch.context());
-                    edge.shareGradient(sharedGradients.contains(e.getKey()));
                     bh.pairOutput(edge);
                     ch.pairInput(edge);
                     paired++;
@@ -318,14 +308,14 @@ public final class Umm4jBackend {
     /**
      * For a layer between a paired BatchNorm and its convolution ({@link #pairBatchNormConvolution}) that passes
      * gradients through: when the BatchNorm's last forward pass left its output blocked, the gradient {@code eps}
-     * the convolution returned is unwritten and its values are in the edge; this hands the edge over to
-     * {@code fresh.get()} (an uninitialised array where the layer's own gradient must live) and returns it, so that
-     * nothing copies unwritten memory. Returns null when the edge is not blocked (pass {@code eps} on as usual).
+     * the convolution returned holds blocked data; this hands the edge over to {@code copy.get()} (the array the
+     * layer passes on: {@code eps} or a byte copy of it in the layer's own workspace) and returns it. Returns null
+     * when the edge is not blocked (pass {@code eps} on as usual).
      *
      * @throws IllegalStateException if the edge is blocked but {@code eps} is not the convolution's gradient array
      */
     public static INDArray relayBlockedGradient(ComputationGraph graph, String batchNorm, INDArray eps,
-                                                java.util.function.Supplier<INDArray> fresh) {
+                                                java.util.function.Supplier<INDArray> copy) {
         Layer bn = graph.getLayer(batchNorm);
         if (bn == null || BN_HELPER == null) {
             return null;
@@ -333,7 +323,7 @@ public final class Umm4jBackend {
         try {
             if (BN_HELPER.get(bn) instanceof FusedBatchNormHelper bh && bh.output() != null
                     && bh.output().blockedValue()) {
-                INDArray to = fresh.get();
+                INDArray to = copy.get();
                 bh.output().relay(eps, to);
                 return to;
             }

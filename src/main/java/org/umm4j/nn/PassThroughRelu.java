@@ -38,7 +38,8 @@ final class PassThroughRelu extends ActivationLayer {
     private transient BooleanSupplier fusedCheck;
     /**
      * For a BatchNorm whose output stays in oneDNN's blocked layout for the convolution after this layer: hands the
-     * (unwritten) gradient on without copying it, or returns null to pass it on as usual. Null: always as usual.
+     * (blocked) gradient on and tells the edge where it went, or returns null to pass it on as usual. Null: always
+     * as usual.
      */
     private transient BiFunction<INDArray, LayerWorkspaceMgr, INDArray> blockedRelay;
 

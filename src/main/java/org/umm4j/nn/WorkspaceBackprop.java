@@ -109,10 +109,6 @@ public final class WorkspaceBackprop {
     private Map<String, String> convBatchNorms = Map.of();
     /** BatchNorm (+ fused ReLU) layers of the twin whose output only a convolution reads, kept blocked for it */
     private Map<String, String> batchNormConvs = Map.of();
-    /** Keys of {@link #convBatchNorms} whose blocked gradient can use the shared buffer (DL4J's backward order) */
-    private Set<String> sharedConvGradients = Set.of();
-    /** Keys of {@link #batchNormConvs} whose blocked gradient can use the shared buffer */
-    private Set<String> sharedBatchNormGradients = Set.of();
     /** Activations never to fuse away (requested by an objective so far) */
     private final Set<String> keep = new HashSet<>();
     /** ReLU activation layers of the twin running {@link StepReLU}'s backward pass */
@@ -280,22 +276,10 @@ public final class WorkspaceBackprop {
         this.fusedAdds = Set.copyOf(addPairs.keySet());
         this.convBatchNorms = Map.copyOf(convBatchNormPairs(conf));
         this.batchNormConvs = Map.copyOf(batchNormConvPairs(conf, convBatchNorms, fusedPairs));
-        // DL4J runs the backward passes in reverse topological order: a pair's blocked gradient can share one buffer
-        // with the other pairs' when no other writer of that buffer runs between its producer and its consumer
-        Map<String, Integer> position = new HashMap<>();
-        int[] order = t.topologicalSortOrder();
-        for (int i = 0; i < order.length; i++) {
-            position.put(t.getVertices()[order[i]].getVertexName(), i);
-        }
-        this.sharedConvGradients = Set.copyOf(sharedBetween(convBatchNorms, position,
-                new HashSet<>(convBatchNorms.values())));
-        this.sharedBatchNormGradients = Set.copyOf(sharedBetween(batchNormConvs, position,
-                new HashSet<>(batchNormConvs.values())));
         for (String bn : batchNormConvs.keySet()) {
             ((PassThroughRelu) t.getLayer(fusedPairs.get(bn)).conf().getLayer()).bindBlockedRelay((eps, mgr) ->
-                    Umm4jBackend.relayBlockedGradient(t, bn, eps, () -> mgr.createUninitialized(
-                            org.deeplearning4j.nn.workspace.ArrayType.ACTIVATION_GRAD, eps.dataType(), eps.shape(),
-                            'c')));
+                    Umm4jBackend.relayBlockedGradient(t, bn, eps, () -> mgr.leverageTo(
+                            org.deeplearning4j.nn.workspace.ArrayType.ACTIVATION_GRAD, eps)));
         }
         this.fastReLUs = relus;
         this.losses = bounds;
@@ -384,7 +368,7 @@ public final class WorkspaceBackprop {
      * Convolution -> BatchNorm pairs whose edge can stay in oneDNN's blocked layout
      * ({@link Umm4jBackend#pairConvolutionBatchNorm}): a FLOAT graph, a plain NCHW convolution layer with identity
      * activation and no dropout, read by nothing but one BatchNorm layer (no preprocessor), not a network output and
-     * never requested by an objective (its DL4J output array is left unwritten).
+     * never requested by an objective (its DL4J output array holds blocked data).
      */
     private Map<String, String> convBatchNormPairs(ComputationGraphConfiguration conf) {
         Map<String, String> pairs = new LinkedHashMap<>();
@@ -443,38 +427,6 @@ public final class WorkspaceBackprop {
             }
         }
         return pairs;
-    }
-
-    /**
-     * The keys of {@code pairs} (producer-side name -> other end) whose gradient buffer no other writer touches
-     * between the two ends' backward passes: no vertex of {@code writers} lies strictly between their positions in
-     * the topological order. {@code writers} are the layers writing the buffer: the BatchNorms (values of a
-     * conv -> BN map) or the convolutions (values of a BN -> conv map).
-     */
-    private static Set<String> sharedBetween(Map<String, String> pairs, Map<String, Integer> position,
-                                             Set<String> writers) {
-        Set<String> shared = new HashSet<>();
-        for (Map.Entry<String, String> e : pairs.entrySet()) {
-            int a = position.getOrDefault(e.getKey(), -1);
-            int b = position.getOrDefault(e.getValue(), -1);
-            if (a < 0 || b < 0) {
-                continue;
-            }
-            int lo = Math.min(a, b);
-            int hi = Math.max(a, b);
-            boolean clear = true;
-            for (String w : writers) {
-                int p = position.getOrDefault(w, -1);
-                if (p > lo && p < hi) {
-                    clear = false;
-                    break;
-                }
-            }
-            if (clear) {
-                shared.add(e.getKey());
-            }
-        }
-        return shared;
     }
 
     private static Map<String, Integer> consumerCounts(ComputationGraphConfiguration conf) {
@@ -621,8 +573,8 @@ public final class WorkspaceBackprop {
         }
         Umm4jBackend.useFastBatchNorm(twin);
         Umm4jBackend.useFastConvolution(twin, firstLayers);
-        Umm4jBackend.pairConvolutionBatchNorm(twin, convBatchNorms, sharedConvGradients);
-        Umm4jBackend.pairBatchNormConvolution(twin, batchNormConvs, sharedBatchNormGradients);
+        Umm4jBackend.pairConvolutionBatchNorm(twin, convBatchNorms);
+        Umm4jBackend.pairBatchNormConvolution(twin, batchNormConvs);
         INDArray[] y = labels(input.size(0));
         Joint joint = new Joint(objective, taps);
         for (int i = 0; i < losses.size(); i++) {
@@ -663,11 +615,6 @@ public final class WorkspaceBackprop {
     /** BatchNorm -> convolution edges of the twin kept in oneDNN's blocked layout (for tests). */
     Map<String, String> batchNormConvsForTest() {
         return batchNormConvs;
-    }
-
-    /** Pairs whose blocked gradient uses the shared buffer: conv -> BN keys, then BN -> conv keys (for tests). */
-    List<Set<String>> sharedGradientsForTest() {
-        return List.of(sharedConvGradients, sharedBatchNormGradients);
     }
 
     /** The twin vertex index that takes activation {@code name} as an input, and which input it is. */

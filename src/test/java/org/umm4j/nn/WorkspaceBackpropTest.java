@@ -19,7 +19,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
 import java.util.List;
-import java.util.Set;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -194,9 +193,6 @@ class WorkspaceBackpropTest {
         // and each basic block's first BatchNorm + ReLU, read only by the block's second convolution
         assertEquals(8, blocked.batchNormConvsForTest().size(), blocked.batchNormConvsForTest().toString());
         assertEquals("s1b1_conv2", blocked.batchNormConvsForTest().get("s1b1_bn1"));
-        // most blocked gradients live in the two shared buffers (DL4J's order runs producer and consumer back to back)
-        List<Set<String>> shared = blocked.sharedGradientsForTest();
-        assertTrue(shared.get(0).size() >= 12 && shared.get(1).size() >= 6, shared.toString());
     }
 
     @Test
