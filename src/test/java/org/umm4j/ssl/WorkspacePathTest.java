@@ -89,4 +89,68 @@ class WorkspacePathTest {
         ComputationGraph g0 = MethodsTest.withAdam(fresh, 3e-3);
         assertTrue(g0.params().sub(gf.params()).amaxNumber().doubleValue() > 100 * diff, name + ": parameters moved");
     }
+
+    /**
+     * Width 16 (every layer a multiple of 16 channels): the twin keeps its convolution <-> BatchNorm edges in oneDNN's
+     * blocked layout; the same steps as with those edges in NCHW (-Dumm4j.blockedbn=false), to float rounding, for
+     * methods with one and two outputs, a target network and SwAV's two size groups.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"simclr", "byol", "vicregl", "swav"})
+    void blockedEdgesChangeStepsOnlyByRounding(String name) {
+        String key = org.umm4j.backend.Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY;
+        String old = System.getProperty(key);
+        try {
+            org.umm4j.nn.ResNetConfig width16 = org.umm4j.nn.ResNetConfig.builder().setDepth(18)
+                    .setStem(org.umm4j.nn.Stem.CIFAR).setInput(3, 16, 16).optWidthMultiplier(0.25).optSeed(3).build();
+            SslMethod blocked = Methods.create(MethodConfig.of(name, width16, 100, 5).withHeadScale(1.0 / 64)
+                    .withQueueSize(32));
+            SslMethod plain = Methods.create(MethodConfig.of(name, width16, 100, 5).withHeadScale(1.0 / 64)
+                    .withQueueSize(32));
+            // plain SGD: Adam divides by |g| and so turns rounding in near-zero gradients into whole steps
+            ComputationGraph gb = withSgd(blocked, 0.05);
+            ComputationGraph gp = withSgd(plain, 0.05);
+            blocked.attach(gb);
+            plain.attach(gp);
+            for (int i = 0; i < 2; i++) {
+                List<INDArray> v = name.equals("swav") ? multiCrop(20 + i) : views(20 + i);
+                System.setProperty(key, "true");
+                double lb = blocked.step(gb, v, i, 1).loss();
+                System.setProperty(key, "false");
+                double lp = plain.step(gp, v, i, 1).loss();
+                assertEquals(lp, lb, 1e-4 * Math.max(1, Math.abs(lp)), name + " loss at step " + i);
+                if (i == 0) {
+                    // after one step the parameters differ by lr times the gradients' difference; later steps are
+                    // compared by their losses only (tiny BatchNorm networks amplify any rounding chaotically:
+                    // FastBatchNormTest)
+                    double diff = gb.params().sub(gp.params()).amaxNumber().doubleValue();
+                    double scale = gp.params().amaxNumber().doubleValue();
+                    assertTrue(diff <= 2e-4 * scale, name + ": parameters differ by " + diff + " (max |param| "
+                            + scale + ")");
+                    ComputationGraph g0 = withSgd(Methods.create(MethodConfig.of(name, width16, 100, 5)
+                            .withHeadScale(1.0 / 64).withQueueSize(32)), 0.05);
+                    assertTrue(g0.params().sub(gb.params()).amaxNumber().doubleValue() > 100 * diff,
+                            name + ": the step moved the parameters");
+                }
+            }
+        } finally {
+            if (old == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, old);
+            }
+        }
+    }
+
+    private static ComputationGraph withSgd(SslMethod m, double lr) {
+        ComputationGraph g = m.createOnlineGraph();
+        g.setUpdater(null);
+        for (var l : g.getLayers()) {
+            if (l.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer bl) {
+                bl.setIUpdater(new org.nd4j.linalg.learning.config.Sgd(lr));
+            }
+        }
+        g.initGradientsView();
+        return g;
+    }
 }
