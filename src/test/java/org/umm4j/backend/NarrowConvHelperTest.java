@@ -32,51 +32,12 @@ class NarrowConvHelperTest {
 
     /** dL/dx, dL/dW, dL/db of y = conv(x, W) + b (cross-correlation, padding p, stride 1) in float64 loops. */
     private static double[][] reference(INDArray xa, INDArray wa, INDArray dya, int p) {
-        int n = (int) xa.size(0), c = (int) xa.size(1), h = (int) xa.size(2), wd = (int) xa.size(3);
-        int o = (int) wa.size(0), k = (int) wa.size(2);
-        double[] x = xa.castTo(DataType.DOUBLE).dup('c').data().asDouble();
-        double[] w = wa.castTo(DataType.DOUBLE).dup('c').data().asDouble();
-        double[] dy = dya.castTo(DataType.DOUBLE).dup('c').data().asDouble();
-        double[] dx = new double[x.length];
-        double[] dw = new double[w.length];
-        double[] db = new double[o];
-        for (int s = 0; s < n; s++) {
-            for (int oc = 0; oc < o; oc++) {
-                for (int i = 0; i < h; i++) {
-                    for (int j = 0; j < wd; j++) {
-                        double g = dy[((s * o + oc) * h + i) * wd + j];
-                        db[oc] += g;
-                        for (int ic = 0; ic < c; ic++) {
-                            for (int a = 0; a < k; a++) {
-                                for (int b = 0; b < k; b++) {
-                                    int yi = i + a - p;
-                                    int xj = j + b - p;
-                                    if (yi < 0 || yi >= h || xj < 0 || xj >= wd) {
-                                        continue;
-                                    }
-                                    int xo = ((s * c + ic) * h + yi) * wd + xj;
-                                    int wo = ((oc * c + ic) * k + a) * k + b;
-                                    dw[wo] += g * x[xo];
-                                    dx[xo] += g * w[wo];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return new double[][]{dx, dw, db};
+        double[][] r = ConvReference.convolution(xa, wa, null, dya, 1, p, 1);
+        return new double[][]{r[1], r[2], r[3]};
     }
 
     private static double relDiff(INDArray got, double[] want) {
-        double[] g = got.castTo(DataType.DOUBLE).dup('c').data().asDouble();
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < want.length; i++) {
-            num += (g[i] - want[i]) * (g[i] - want[i]);
-            den += want[i] * want[i];
-        }
-        return Math.sqrt(num / Math.max(den, 1e-300));
+        return ConvReference.relDiff(got, want);
     }
 
     private static Pair<Gradient, INDArray> backward(MKLDNNConvHelper h, INDArray x, INDArray w, INDArray dy,
