@@ -50,7 +50,7 @@ final class BlockedEdge {
         return value;
     }
 
-    /** The BatchNorm wrote {@link #valueFor}'s memory; {@code out} is DL4J's output array (holding the blocked values). */
+    /** The BatchNorm wrote {@link #valueFor}'s memory; {@code out} is DL4J's output array, holding the values. */
     void valueWritten(INDArray out) {
         valueAddress = DnnlContext.pointerOf(out).address();
         valueValid = true;
@@ -101,7 +101,7 @@ final class BlockedEdge {
         return grad;
     }
 
-    /** The convolution wrote {@link #gradFor}; {@code eps} is DL4J's input-gradient array (holding the blocked gradient). */
+    /** The convolution wrote {@link #gradFor}; {@code eps} is DL4J's input-gradient array, holding the gradient. */
     void gradWritten(INDArray eps) {
         gradAddress = DnnlContext.pointerOf(eps).address();
         gradValid = true;

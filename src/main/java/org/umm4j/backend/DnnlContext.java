@@ -29,7 +29,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
  * step that glue took 45 % of oneDNN's time (benchmarks/README.md).
  */
 final class DnnlContext {
-    /** Scratch slots: 0 input, 1 output or output gradient, 2 input gradient, 3 a second layout of the output gradient. */
+    /** Scratch slots: 0 input, 1 output or its gradient, 2 input gradient, 3 a second layout of the output gradient. */
     static final int SLOTS = 4;
     /** oneDNN's preferred buffer alignment, bytes. */
     private static final long ALIGN = 64;
