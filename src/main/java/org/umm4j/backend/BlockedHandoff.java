@@ -35,8 +35,9 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * <p>Contract. DL4J still passes what it takes for NCHW arrays between the two layers: the convolution's output array
  * and the BatchNorm's input-gradient array hold blocked data, and each side checks that the array it receives is the
  * one the other side produced (same buffer address), failing loudly otherwise. Only the twin of
- * {@code WorkspaceBackprop} pairs layers, and only where the convolution's output has no other reader (no requested activation, one
- * consumer). A BatchNorm forward in inference mode first writes the NCHW values ({@link #materialise}).
+ * {@code WorkspaceBackprop} pairs layers, and only where the convolution's output has no other reader (no requested
+ * activation, one consumer). A BatchNorm forward in inference mode first writes the NCHW values
+ * ({@link #materialise}).
  *
  * <p>Statistics: batch mean and biased variance over (n, h, w), as DL4J and PyTorch normalise; the ReLU after the
  * BatchNorm can be fused (oneDNN keeps the mask in its workspace). Only layers whose channel count is a multiple of
