@@ -236,34 +236,17 @@ public final class Umm4jBackend {
      * @return the number of pairs newly connected by this call
      */
     public static int pairConvolutionBatchNorm(ComputationGraph graph, Map<String, String> convToBatchNorm) {
-        if (graph == null || CONV_HELPER == null || BN_HELPER == null
-                || !Boolean.parseBoolean(System.getProperty(BLOCKED_BATCH_NORM_PROPERTY, "true"))) {
-            return 0;
-        }
-        int paired = 0;
-        for (Map.Entry<String, String> e : convToBatchNorm.entrySet()) {
-            Layer conv = graph.getLayer(e.getKey());
-            Layer bn = graph.getLayer(e.getValue());
-            if (conv == null || bn == null) {
-                continue;
+        return pairHelpers(graph, convToBatchNorm, true, (conv, ch, bh) -> {
+            INDArray w = conv.getParam(org.deeplearning4j.nn.params.ConvolutionParamInitializer.WEIGHT_KEY);
+            if (w == null || w.rank() != 4 || w.size(0) % 16 != 0
+                    || (ch.handoff() != null && ch.handoff() == bh.handoff())) {
+                return false;
             }
-            try {
-                INDArray w = conv.getParam(org.deeplearning4j.nn.params.ConvolutionParamInitializer.WEIGHT_KEY);
-                if (w != null && w.rank() == 4 && w.size(0) % 16 == 0
-                        && CONV_HELPER.get(conv) instanceof DnnlConvHelper ch
-                        && BN_HELPER.get(bn) instanceof FusedBatchNormHelper bh
-                        && (ch.handoff() == null || ch.handoff() != bh.handoff())) {
-                    BlockedHandoff h = new BlockedHandoff(ch.context());
-                    ch.pair(h);
-                    bh.pair(h);
-                    paired++;
-                }
-            } catch (IllegalAccessException ex) {
-                LOG.debug("cannot pair {} and {}: {}", e.getKey(), e.getValue(), ex.toString());
-                return paired;
-            }
-        }
-        return paired;
+            BlockedHandoff h = new BlockedHandoff(ch.context());
+            ch.pair(h);
+            bh.pair(h);
+            return true;
+        });
     }
 
     /**
@@ -277,24 +260,45 @@ public final class Umm4jBackend {
      * @return the number of edges newly connected by this call
      */
     public static int pairBatchNormConvolution(ComputationGraph graph, Map<String, String> batchNormToConv) {
+        return pairHelpers(graph, batchNormToConv, false, (conv, ch, bh) -> {
+            if (bh.handoff() == null || (ch.input() != null && ch.input() == bh.output())) {
+                return false;
+            }
+            BlockedEdge edge = new BlockedEdge(ch.context());
+            bh.pairOutput(edge);
+            ch.pairInput(edge);
+            return true;
+        });
+    }
+
+    /** Connects a convolution's and a BatchNorm's umm4j helpers; returns whether it made a new connection. */
+    private interface Pairing {
+        boolean connect(Layer conv, DnnlConvHelper convHelper, FusedBatchNormHelper batchNormHelper);
+    }
+
+    /**
+     * Runs {@code pairing} on each named (convolution, BatchNorm) pair whose layers carry umm4j's helpers, unless
+     * {@code -D}{@value #BLOCKED_BATCH_NORM_PROPERTY}{@code =false}.
+     *
+     * @param convIsKey whether {@code pairs} maps convolution names to BatchNorm names (else the reverse)
+     * @return the number of new connections
+     */
+    private static int pairHelpers(ComputationGraph graph, Map<String, String> pairs, boolean convIsKey,
+                                   Pairing pairing) {
         if (graph == null || CONV_HELPER == null || BN_HELPER == null
                 || !Boolean.parseBoolean(System.getProperty(BLOCKED_BATCH_NORM_PROPERTY, "true"))) {
             return 0;
         }
         int paired = 0;
-        for (Map.Entry<String, String> e : batchNormToConv.entrySet()) {
-            Layer bn = graph.getLayer(e.getKey());
-            Layer conv = graph.getLayer(e.getValue());
+        for (Map.Entry<String, String> e : pairs.entrySet()) {
+            Layer conv = graph.getLayer(convIsKey ? e.getKey() : e.getValue());
+            Layer bn = graph.getLayer(convIsKey ? e.getValue() : e.getKey());
             if (conv == null || bn == null) {
                 continue;
             }
             try {
-                if (BN_HELPER.get(bn) instanceof FusedBatchNormHelper bh && bh.handoff() != null
-                        && CONV_HELPER.get(conv) instanceof DnnlConvHelper ch
-                        && (ch.input() == null || ch.input() != bh.output())) {
-                    BlockedEdge edge = new BlockedEdge(ch.context());
-                    bh.pairOutput(edge);
-                    ch.pairInput(edge);
+                if (CONV_HELPER.get(conv) instanceof DnnlConvHelper ch
+                        && BN_HELPER.get(bn) instanceof FusedBatchNormHelper bh && pairing.connect(conv, ch, bh)) {
                     paired++;
                 }
             } catch (IllegalAccessException ex) {
