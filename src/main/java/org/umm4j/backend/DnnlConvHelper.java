@@ -56,6 +56,7 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
 final class DnnlConvHelper extends MKLDNNConvHelper {
     private final DnnlContext ctx;
     private final boolean inputGradient;
+    private final int winogradMinChannels;
     private Plan plan;
     /** The blocked edge to the BatchNorm layer reading this layer's output, or null (NCHW output). */
     private BlockedHandoff handoff;
@@ -67,11 +68,14 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
     /**
      * @param ctx           the engine and scratch buffers shared with the other helpers of the graph
      * @param inputGradient whether dL/dx is computed (false: zeros are returned in its place)
+     * @param winogradMinChannels 3x3 stride-1 undilated layers with at least this many input and output channels run
+     *                      oneDNN's Winograd algorithm where the CPU has it ({@link Integer#MAX_VALUE}: never)
      */
-    DnnlConvHelper(DataType dataType, DnnlContext ctx, boolean inputGradient) {
+    DnnlConvHelper(DataType dataType, DnnlContext ctx, boolean inputGradient, int winogradMinChannels) {
         super(dataType);
         this.ctx = ctx;
         this.inputGradient = inputGradient;
+        this.winogradMinChannels = winogradMinChannels;
     }
 
     boolean computesInputGradient() {
@@ -103,6 +107,11 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
     /** The geometry of the last call handled by oneDNN here, or null if none was. */
     Geometry lastGeometry() {
         return plan == null ? null : plan.g;
+    }
+
+    /** oneDNN's name of the forward implementation of the last call handled here, or null if none was. */
+    String lastImplementation() {
+        return plan == null ? null : plan.fpd.impl_info_str().getString();
     }
 
     @Override
@@ -251,7 +260,7 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
 
     private Plan plan(Geometry g) {
         if (plan == null || !plan.g.equals(g)) {
-            plan = new Plan(ctx, g);
+            plan = new Plan(ctx, g, g.winogradEligible(winogradMinChannels));
         }
         return plan;
     }
@@ -305,6 +314,16 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
             return new long[]{n, ic, h, w};
         }
 
+        /**
+         * Whether Winograd is worth trying: 3x3, stride 1, no dilation, at least {@code minChannels} input and output
+         * channels (oneDNN's F(4x4, 3x3) kernels lose to direct ones at 16 channels on 32x32 maps and win 27-40 % at
+         * 32-128 channels, about 2x at 64-512: benchmarks/README.md).
+         */
+        boolean winogradEligible(int minChannels) {
+            return kh == 3 && kw == 3 && stride[0] == 1 && stride[1] == 1 && dilation[0] == 0 && dilation[1] == 0
+                    && ic >= minChannels && oc >= minChannels;
+        }
+
         long[] dstDims() {
             return new long[]{n, oc, oh, ow};
         }
@@ -337,6 +356,8 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
     /** The primitives of one geometry; backward ones created on the first backward pass. */
     private static final class Plan {
         final Geometry g;
+        /** Direct, or Winograd where the geometry qualifies and oneDNN has all three passes for it. */
+        final algorithm algo;
         final convolution_forward.primitive_desc fpd;
         final convolution_forward fwd;
         final Operand fSrc;
@@ -357,17 +378,11 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
         Operand dDiffSrc;
         final IntMemoryMap dArgs = new IntMemoryMap();
 
-        Plan(DnnlContext ctx, Geometry g) {
+        Plan(DnnlContext ctx, Geometry g, boolean winograd) {
             this.g = g;
-            memory.desc src = any(g.srcDims());
-            memory.desc wts = any(g.weightDims());
-            memory.desc dst = any(g.dstDims());
-            convolution_forward.desc d = g.bias
-                    ? new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, src, wts,
-                    plain(new long[]{g.oc}, memory.format_tag.x), dst, g.stride, g.dilation, g.padL, g.padR)
-                    : new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, src, wts,
-                    dst, g.stride, g.dilation, g.padL, g.padR);
-            fpd = new convolution_forward.primitive_desc(d, ctx.cpu);
+            convolution_forward.primitive_desc wino = winograd ? winogradOrNull(ctx, g) : null;
+            this.algo = wino != null ? algorithm.convolution_winograd : algorithm.convolution_direct;
+            fpd = wino != null ? wino : forwardDesc(ctx, g, algo);
             fwd = new convolution_forward(fpd);
             fSrc = new Operand(ctx, nchw(g.srcDims()), fpd.src_desc(), 0);
             fWeights = new Operand(ctx, oihw(g.weightDims()), fpd.weights_desc(), -1);
@@ -383,16 +398,7 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
 
         void ensureBackward(DnnlContext ctx, boolean inputGradient) {
             if (bwdWeights == null) {
-                memory.desc src = any(g.srcDims());
-                memory.desc wts = any(g.weightDims());
-                memory.desc dst = any(g.dstDims());
-                convolution_backward_weights.desc d = g.bias
-                        ? new convolution_backward_weights.desc(algorithm.convolution_direct, src, wts,
-                        plain(new long[]{g.oc}, memory.format_tag.x), dst, g.stride, g.dilation, g.padL, g.padR)
-                        : new convolution_backward_weights.desc(algorithm.convolution_direct, src, wts, dst,
-                        g.stride, g.dilation, g.padL, g.padR);
-                convolution_backward_weights.primitive_desc pd =
-                        new convolution_backward_weights.primitive_desc(d, ctx.cpu, fpd);
+                convolution_backward_weights.primitive_desc pd = backwardWeightsDesc(ctx, g, algo, fpd);
                 bwdWeights = new convolution_backward_weights(pd);
                 wSrc = new Operand(ctx, nchw(g.srcDims()), pd.src_desc(), 0);
                 wDiffDst = new Operand(ctx, nchw(g.dstDims()), pd.diff_dst_desc(), 1);
@@ -408,11 +414,7 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
                 }
             }
             if (inputGradient && bwdData == null) {
-                convolution_backward_data.desc d = new convolution_backward_data.desc(algorithm.convolution_direct,
-                        any(g.srcDims()), any(g.weightDims()), any(g.dstDims()), g.stride, g.dilation, g.padL,
-                        g.padR);
-                convolution_backward_data.primitive_desc pd =
-                        new convolution_backward_data.primitive_desc(d, ctx.cpu, fpd);
+                convolution_backward_data.primitive_desc pd = backwardDataDesc(ctx, g, algo, fpd);
                 bwdData = new convolution_backward_data(pd);
                 // dy is reordered once when both passes want it in the same layout (the usual case)
                 dDiffDst = pd.diff_dst_desc().equals(wDiffDst.inner.get_desc())
@@ -439,6 +441,54 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
                 m.put(DNNL_ARG_DIFF_DST, diffDst.inner);
             }
             return m;
+        }
+
+        private static convolution_forward.primitive_desc forwardDesc(DnnlContext ctx, Geometry g, algorithm a) {
+            memory.desc src = any(g.srcDims());
+            memory.desc wts = any(g.weightDims());
+            memory.desc dst = any(g.dstDims());
+            convolution_forward.desc d = g.bias
+                    ? new convolution_forward.desc(prop_kind.forward_training, a, src, wts,
+                    plain(new long[]{g.oc}, memory.format_tag.x), dst, g.stride, g.dilation, g.padL, g.padR)
+                    : new convolution_forward.desc(prop_kind.forward_training, a, src, wts, dst, g.stride,
+                    g.dilation, g.padL, g.padR);
+            return new convolution_forward.primitive_desc(d, ctx.cpu);
+        }
+
+        private static convolution_backward_data.primitive_desc backwardDataDesc(
+                DnnlContext ctx, Geometry g, algorithm a, convolution_forward.primitive_desc hint) {
+            return new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(a,
+                    any(g.srcDims()), any(g.weightDims()), any(g.dstDims()), g.stride, g.dilation, g.padL, g.padR),
+                    ctx.cpu, hint);
+        }
+
+        private static convolution_backward_weights.primitive_desc backwardWeightsDesc(
+                DnnlContext ctx, Geometry g, algorithm a, convolution_forward.primitive_desc hint) {
+            memory.desc src = any(g.srcDims());
+            memory.desc wts = any(g.weightDims());
+            memory.desc dst = any(g.dstDims());
+            convolution_backward_weights.desc d = g.bias
+                    ? new convolution_backward_weights.desc(a, src, wts, plain(new long[]{g.oc}, memory.format_tag.x),
+                    dst, g.stride, g.dilation, g.padL, g.padR)
+                    : new convolution_backward_weights.desc(a, src, wts, dst, g.stride, g.dilation, g.padL, g.padR);
+            return new convolution_backward_weights.primitive_desc(d, ctx.cpu, hint);
+        }
+
+        /**
+         * Winograd's forward descriptor when oneDNN implements all three passes for {@code g} on this CPU (it has
+         * F(4x4, 3x3) kernels for AVX-512 only), else null.
+         */
+        private static convolution_forward.primitive_desc winogradOrNull(DnnlContext ctx, Geometry g) {
+            algorithm a = algorithm.convolution_winograd;
+            try {
+                convolution_forward.primitive_desc f = forwardDesc(ctx, g, a);
+                backwardDataDesc(ctx, g, a, f).close();
+                backwardWeightsDesc(ctx, g, a, f).close();
+                return f;
+            } catch (RuntimeException unimplemented) {
+                // oneDNN signals "no implementation" by exception; direct is then the choice
+                return null;
+            }
         }
 
         private static memory.desc any(long[] dims) {

@@ -46,6 +46,12 @@ public final class Umm4jBackend {
 
     /** umm4j's switch for {@link #useFastConvolution}; default {@code true}. */
     public static final String FAST_CONVOLUTION_PROPERTY = "umm4j.fastconv";
+    /**
+     * Where {@link #useFastConvolution}'s oneDNN helper runs Winograd: {@code auto} (default: 3x3 stride-1 layers with
+     * at least 32 input and output channels), {@code all} (every 3x3 stride-1 layer oneDNN has it for) or
+     * {@code false} (direct algorithm everywhere, bit-for-bit the choice before Winograd was added).
+     */
+    public static final String WINOGRAD_PROPERTY = "umm4j.winograd";
     /** umm4j's switch for {@link #pairConvolutionBatchNorm}; default {@code true}. */
     public static final String BLOCKED_BATCH_NORM_PROPERTY = "umm4j.blockedbn";
     /** umm4j's switch for {@link #useFastBatchNorm}; default {@code true}. */
@@ -185,6 +191,7 @@ public final class Umm4jBackend {
             throw new IllegalArgumentException("-D" + FAST_CONVOLUTION_PROPERTY + "=" + choice
                     + ": expected dnnl, deconv, true (= dnnl) or false");
         }
+        int winogradMinChannels = winogradMinChannels();
         if (graph == null || CONV_HELPER == null || choice.equals("false")) {
             return 0;
         }
@@ -207,7 +214,7 @@ public final class Umm4jBackend {
                         if (ctx == null) {
                             ctx = DnnlContext.create();
                         }
-                        CONV_HELPER.set(conv, new DnnlConvHelper(type, ctx, dx));
+                        CONV_HELPER.set(conv, new DnnlConvHelper(type, ctx, dx, winogradMinChannels));
                         replaced++;
                     } else if (NarrowConvHelper.eligible(w.size(1), w.size(0), dx)) {
                         CONV_HELPER.set(conv, new NarrowConvHelper(type, dx, conv.hasBias()));
@@ -221,6 +228,22 @@ public final class Umm4jBackend {
             }
         }
         return replaced;
+    }
+
+    /**
+     * The smallest channel count at which {@code DnnlConvHelper} runs Winograd, from {@value #WINOGRAD_PROPERTY}.
+     *
+     * @throws IllegalArgumentException if the property has a value other than auto, all, true (= auto) or false
+     */
+    static int winogradMinChannels() {
+        String choice = System.getProperty(WINOGRAD_PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
+        return switch (choice) {
+            case "auto", "true" -> 32;
+            case "all" -> 1;
+            case "false" -> Integer.MAX_VALUE;
+            default -> throw new IllegalArgumentException("-D" + WINOGRAD_PROPERTY + "=" + choice
+                    + ": expected auto, all, true (= auto) or false");
+        };
     }
 
     /**

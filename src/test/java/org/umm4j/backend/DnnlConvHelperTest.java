@@ -32,6 +32,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * changing batch sizes; and the fallback to DL4J's helper for arrays it does not take.
  */
 class DnnlConvHelperTest {
+    /** Winograd threshold that keeps every layer on the direct algorithm. */
+    private static final int DIRECT = Integer.MAX_VALUE;
 
     private static INDArray random(long seed, long... shape) {
         return TestArrays.gaussian(seed, shape);
@@ -105,7 +107,7 @@ class DnnlConvHelperTest {
                 INDArray b = bias ? random(4, 1, cs.o) : null;
                 double[][] ref = reference(x, w, b, dy, cs.stride, cs.padLeft(x), cs.dilation);
                 String what = cs + (bias ? " with bias" : " without bias");
-                DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, ctx, true);
+                DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, ctx, true, DIRECT);
                 INDArray y = forward(h, cs, x, w, b);
                 assertNotNull(h.lastGeometry(), what + ": oneDNN path taken");
                 assertArrayEquals(new long[]{cs.n, cs.o, out[0], out[1]}, y.shape(), what);
@@ -125,7 +127,7 @@ class DnnlConvHelperTest {
                 }
 
                 // weight gradient only: dL/dx is zeros of the input's shape
-                DnnlConvHelper wOnly = new DnnlConvHelper(DataType.FLOAT, ctx, false);
+                DnnlConvHelper wOnly = new DnnlConvHelper(DataType.FLOAT, ctx, false, DIRECT);
                 INDArray dW2 = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
                 Pair<Gradient, INDArray> r2 = backward(wOnly, cs, x, w, b, dy, dW2,
                         bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null);
@@ -134,6 +136,77 @@ class DnnlConvHelperTest {
                 assertEquals(0.0, r2.getSecond().amaxNumber().doubleValue(), what + " weights-only dL/dx");
             }
         }
+    }
+
+    @Test
+    void winogradLayersMatchFloat64Loops() {
+        assumeTrue(Umm4jBackend.init(), "oneDNN fast path not available");
+        DnnlContext ctx = DnnlContext.create();
+        // the shared scratch buffers first hold NaN from a larger layer: Winograd must not read past its operands
+        DnnlConvHelper big = new DnnlConvHelper(DataType.FLOAT, ctx, true, DIRECT);
+        Case bc = new Case(16, 16, 16, 16, 3, 1, 1, 1);
+        INDArray nan = Nd4j.valueArrayOf(new long[]{16, 16, 16, 16}, Float.NaN);
+        INDArray bw = random(1, 16, 16, 3, 3);
+        forward(big, bc, nan, bw, null);
+        backward(big, bc, nan, bw, null, nan, Nd4j.zeros(DataType.FLOAT, 16, 16, 3, 3), null);
+        Case[] cases = {
+                new Case(4, 32, 32, 8, 3, 1, 1, 1),   // ResNet's 3x3 stride-1 layers
+                new Case(3, 48, 32, 7, 3, 1, 1, 1),   // odd map size: partial 4x4 tiles
+                new Case(2, 32, 64, 6, 3, 1, 0, 1),   // no padding
+                new Case(16, 64, 64, 4, 3, 1, 1, 1),  // one tile per map (ResNet's last stages on 16x16 inputs)
+                new Case(16, 128, 128, 2, 3, 1, 1, 1), // maps smaller than a tile
+        };
+        for (Case cs : cases) {
+            INDArray x = random(11 + cs.c, cs.n, cs.c, cs.hw, cs.hw);
+            INDArray w = random(12 + cs.o, cs.o, cs.c, cs.k, cs.k).muli(0.3);
+            int[] out = cs.out(x);
+            INDArray dy = random(13 + cs.hw, cs.n, cs.o, out[0], out[1]);
+            for (boolean bias : new boolean[]{true, false}) {
+                INDArray b = bias ? random(14, 1, cs.o) : null;
+                double[][] ref = reference(x, w, b, dy, cs.stride, cs.padLeft(x), cs.dilation);
+                String what = cs + (bias ? " with bias" : " without bias");
+                DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, ctx, true, 32);
+                INDArray y = forward(h, cs, x, w, b);
+                assumeTrue(h.lastImplementation().contains("wino"), "no Winograd kernels for this CPU: "
+                        + h.lastImplementation());
+                INDArray dW = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
+                INDArray db = bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null;
+                Pair<Gradient, INDArray> r = backward(h, cs, x, w, b, dy, dW, db);
+                // oneDNN's F(4x4, 3x3) kernels round about as direct sums do here (measured 1e-7 .. 7e-7)
+                double[] errors = {relDiff(y, ref[0]), relDiff(r.getSecond(), ref[1]), relDiff(dW, ref[2]),
+                        bias ? relDiff(db, ref[3]) : 0};
+                for (int i = 0; i < errors.length; i++) {
+                    assertTrue(errors[i] < 2e-6, what + " " + new String[]{"y", "dL/dx", "dL/dW", "dL/db"}[i] + " "
+                            + errors[i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void winogradFollowsTheChannelThreshold() {
+        assumeTrue(Umm4jBackend.init(), "oneDNN fast path not available");
+        DnnlContext ctx = DnnlContext.create();
+        Case narrow = new Case(2, 16, 16, 8, 3, 1, 1, 1);
+        Case wide = new Case(2, 32, 32, 8, 3, 1, 1, 1);
+        Case strided = new Case(2, 32, 32, 8, 3, 2, 1, 1);
+        INDArray xn = random(1, 2, 16, 8, 8);
+        INDArray xw = random(2, 2, 32, 8, 8);
+        INDArray wn = random(3, 16, 16, 3, 3);
+        INDArray ww = random(4, 32, 32, 3, 3);
+        DnnlConvHelper auto = new DnnlConvHelper(DataType.FLOAT, ctx, true, 32);
+        forward(auto, narrow, xn, wn, null);
+        assertTrue(!auto.lastImplementation().contains("wino"), "16 channels: direct " + auto.lastImplementation());
+        forward(auto, strided, xw, ww, null);
+        assertTrue(!auto.lastImplementation().contains("wino"), "stride 2: direct " + auto.lastImplementation());
+        DnnlConvHelper direct = new DnnlConvHelper(DataType.FLOAT, ctx, true, DIRECT);
+        forward(direct, wide, xw, ww, null);
+        assertTrue(!direct.lastImplementation().contains("wino"), "off: direct " + direct.lastImplementation());
+        forward(auto, wide, xw, ww, null);
+        assumeTrue(auto.lastImplementation().contains("wino"), "no Winograd kernels for this CPU");
+        DnnlConvHelper all = new DnnlConvHelper(DataType.FLOAT, ctx, true, 1);
+        forward(all, narrow, xn, wn, null);
+        assertTrue(all.lastImplementation().contains("wino"), "all: " + all.lastImplementation());
     }
 
     @Test
@@ -154,7 +227,7 @@ class DnnlConvHelperTest {
         INDArray dy = random(13, 2, 16, 6, 6);
         double[][] ref = reference(x, w, b, dy, 1, 1, 1);
 
-        DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, DnnlContext.create(), true);
+        DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, DnnlContext.create(), true, DIRECT);
         assertTrue(relDiff(forward(h, cs, x, w, b), ref[0]) < 2e-6);
         assertNotNull(h.lastGeometry());
         Pair<Gradient, INDArray> r = backward(h, cs, x, w, b, dy, dW, db);
@@ -171,8 +244,8 @@ class DnnlConvHelperTest {
         DnnlContext ctx = DnnlContext.create();
         Case a = new Case(2, 16, 16, 8, 3, 1, 1, 1);
         Case b = new Case(2, 16, 32, 8, 3, 2, 1, 1);
-        DnnlConvHelper ha = new DnnlConvHelper(DataType.FLOAT, ctx, true);
-        DnnlConvHelper hb = new DnnlConvHelper(DataType.FLOAT, ctx, true);
+        DnnlConvHelper ha = new DnnlConvHelper(DataType.FLOAT, ctx, true, DIRECT);
+        DnnlConvHelper hb = new DnnlConvHelper(DataType.FLOAT, ctx, true, DIRECT);
         INDArray wa = random(21, 16, 16, 3, 3);
         INDArray wb = random(22, 32, 16, 3, 3);
         long before = 0;
@@ -207,7 +280,7 @@ class DnnlConvHelperTest {
         Case cs = new Case(2, 4, 6, 8, 3, 1, 1, 1);
         INDArray x = random(31, 2, 8, 8, 4).permute(0, 3, 1, 2); // NCHW shape, not C-contiguous
         INDArray w = random(32, 6, 4, 3, 3);
-        DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, DnnlContext.create(), true);
+        DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, DnnlContext.create(), true, DIRECT);
         INDArray y = forward(h, cs, x, w, null);
         assertNull(h.lastGeometry(), "permuted input: parent's code");
         assertEquals(forward(new MKLDNNConvHelper(DataType.FLOAT), cs, x, w, null), y,

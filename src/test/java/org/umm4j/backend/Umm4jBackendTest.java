@@ -95,4 +95,31 @@ class Umm4jBackendTest {
             }
         }
     }
+
+    @Test
+    void winogradPropertyMapsToAChannelThresholdAndRejectsUnknownValues() {
+        String key = Umm4jBackend.WINOGRAD_PROPERTY;
+        String old = System.getProperty(key);
+        try {
+            System.clearProperty(key);
+            assertEquals(32, Umm4jBackend.winogradMinChannels(), "default auto");
+            java.util.Map<String, Integer> expected = java.util.Map.of("auto", 32, "true", 32, " ALL ", 1,
+                    "false", Integer.MAX_VALUE);
+            for (var e : expected.entrySet()) {
+                System.setProperty(key, e.getKey());
+                assertEquals(e.getValue(), Umm4jBackend.winogradMinChannels(), e.getKey());
+            }
+            System.setProperty(key, "fast");
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                    () -> Umm4jBackend.useFastConvolution(tinyConvNet().toComputationGraph(), java.util.Set.of()));
+            assertTrue(ex.getMessage().contains(key) && ex.getMessage().contains("fast")
+                    && ex.getMessage().contains("auto"), ex.getMessage());
+        } finally {
+            if (old == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, old);
+            }
+        }
+    }
 }

@@ -50,11 +50,7 @@ class WorkspacePathTest {
         try {
             sameSteps(name);
         } finally {
-            if (old == null) {
-                System.clearProperty(org.umm4j.backend.Umm4jBackend.FAST_CONVOLUTION_PROPERTY);
-            } else {
-                System.setProperty(org.umm4j.backend.Umm4jBackend.FAST_CONVOLUTION_PROPERTY, old);
-            }
+            restore(org.umm4j.backend.Umm4jBackend.FAST_CONVOLUTION_PROPERTY, old);
         }
     }
 
@@ -100,6 +96,11 @@ class WorkspacePathTest {
     void blockedEdgesChangeStepsOnlyByRounding(String name) {
         String key = org.umm4j.backend.Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY;
         String old = System.getProperty(key);
+        // direct convolutions on both paths: Winograd's outputs differ from direct ones by up to 2e-6 of their largest
+        // value, enough to flip the ReLU mask of a pre-activation that close to zero on one path and not the other
+        // (seen: one element of the last stage moved the step by 7e-4); this test is about the BatchNorm edges
+        String oldWinograd = System.getProperty(org.umm4j.backend.Umm4jBackend.WINOGRAD_PROPERTY);
+        System.setProperty(org.umm4j.backend.Umm4jBackend.WINOGRAD_PROPERTY, "false");
         try {
             org.umm4j.nn.ResNetConfig width16 = org.umm4j.nn.ResNetConfig.builder().setDepth(18)
                     .setStem(org.umm4j.nn.Stem.CIFAR).setInput(3, 16, 16).optWidthMultiplier(0.25).optSeed(3).build();
@@ -134,11 +135,16 @@ class WorkspacePathTest {
                 }
             }
         } finally {
-            if (old == null) {
-                System.clearProperty(key);
-            } else {
-                System.setProperty(key, old);
-            }
+            restore(key, old);
+            restore(org.umm4j.backend.Umm4jBackend.WINOGRAD_PROPERTY, oldWinograd);
+        }
+    }
+
+    private static void restore(String key, String value) {
+        if (value == null) {
+            System.clearProperty(key);
+        } else {
+            System.setProperty(key, value);
         }
     }
 
