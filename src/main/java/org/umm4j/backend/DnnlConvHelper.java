@@ -22,6 +22,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Arrays;
+import java.util.function.Consumer;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_BIAS;
@@ -58,6 +59,8 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
     private final boolean inputGradient;
     private final int winogradMinChannels;
     private Plan plan;
+    private Consumer<INDArray> outputSink;
+    private long forwardCalls;
     /** The blocked edge to the BatchNorm layer reading this layer's output, or null (NCHW output). */
     private BlockedHandoff handoff;
     /** The blocked edge from the BatchNorm whose output this layer alone reads, or null (NCHW input). */
@@ -114,11 +117,42 @@ final class DnnlConvHelper extends MKLDNNConvHelper {
         return plan == null ? null : plan.fpd.impl_info_str().getString();
     }
 
+    /**
+     * Hands every output this helper computes to {@code sink} (DL4J's {@code setPreOutput} of the layer, whose
+     * activation is the identity): DL4J's backward pass then finds its cached pre-activation without the forward cache
+     * copying it, and without running the forward pass again.
+     */
+    void keepOutputsIn(Consumer<INDArray> sink) {
+        this.outputSink = sink;
+    }
+
+    boolean keepsOutputs() {
+        return outputSink != null;
+    }
+
+    /** How many forward passes this helper ran (tests: DL4J must not recompute one inside its backward pass). */
+    long forwardCalls() {
+        return forwardCalls;
+    }
+
     @Override
     public INDArray preOutput(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
                               ConvolutionLayer.AlgoMode mode, ConvolutionLayer.FwdAlgo fwdAlgo,
                               ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
                               LayerWorkspaceMgr workspaceMgr) {
+        forwardCalls++;
+        INDArray out = forward(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode, dilation,
+                format, workspaceMgr);
+        if (outputSink != null) {
+            outputSink.accept(out);
+        }
+        return out;
+    }
+
+    private INDArray forward(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                             ConvolutionLayer.AlgoMode mode, ConvolutionLayer.FwdAlgo fwdAlgo,
+                             ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
+                             LayerWorkspaceMgr workspaceMgr) {
         Geometry g = Geometry.of(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format);
         if (g == null) {
             if (handoff != null) {

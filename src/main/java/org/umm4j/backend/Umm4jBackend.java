@@ -231,6 +231,56 @@ public final class Umm4jBackend {
     }
 
     /**
+     * For graphs training with DL4J's forward cache ({@code CacheMode.DEVICE}): each convolution with an identity
+     * activation and umm4j's oneDNN helper stops copying its output into the cache and instead hands the output array
+     * itself to DL4J as its cached pre-activation (the layer's cache mode becomes {@code NONE}; the helper calls
+     * {@code setPreOutput} after every forward pass). DL4J's backward pass reads that array only for the identity's
+     * derivative, which uses its shape alone, so the copy bought nothing; without any cache DL4J would run the
+     * forward pass again instead. Idempotent.
+     *
+     * @return the number of layers switched by this call
+     */
+    public static int keepConvolutionOutputs(ComputationGraph graph) {
+        if (graph == null || CONV_HELPER == null) {
+            return 0;
+        }
+        int switched = 0;
+        for (Layer l : graph.getLayers()) {
+            if (l.getClass() == org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class
+                    && l.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer c
+                    && c.getActivationFn() instanceof org.nd4j.linalg.activations.impl.ActivationIdentity) {
+                try {
+                    if (CONV_HELPER.get(l) instanceof DnnlConvHelper h && !h.keepsOutputs()) {
+                        org.deeplearning4j.nn.layers.convolution.ConvolutionLayer conv =
+                                (org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) l;
+                        h.keepOutputsIn(conv::setPreOutput);
+                        conv.setCacheMode(org.deeplearning4j.nn.conf.CacheMode.NONE);
+                        switched++;
+                    }
+                } catch (IllegalAccessException e) {
+                    LOG.debug("cannot read the convolution helper of {}: {}", l.getConfig().getLayerName(),
+                            e.toString());
+                    return switched;
+                }
+            }
+        }
+        return switched;
+    }
+
+    /**
+     * Diagnostics: how many forward passes {@code layer}'s umm4j oneDNN helper has run, or -1 if it has none (DL4J's
+     * backward pass reruns a convolution's forward pass when it finds no cached pre-activation).
+     */
+    public static long convolutionForwardPasses(Layer layer) {
+        try {
+            return CONV_HELPER != null && layer instanceof org.deeplearning4j.nn.layers.convolution.ConvolutionLayer
+                    && CONV_HELPER.get(layer) instanceof DnnlConvHelper h ? h.forwardCalls() : -1;
+        } catch (IllegalAccessException e) {
+            return -1;
+        }
+    }
+
+    /**
      * The smallest channel count at which {@code DnnlConvHelper} runs Winograd, from {@value #WINOGRAD_PROPERTY}.
      *
      * @throws IllegalArgumentException if the property has a value other than auto, all, true (= auto) or false

@@ -38,6 +38,18 @@ class WorkspaceBackpropTest {
         assertTrue(cached.cachesForward());
         assertFalse(plain.cachesForward());
         assertSameSteps(cached, ga, plain, gb, 30);
+        if (org.umm4j.backend.Umm4jBackend.init()) {
+            // umm4j's convolution helpers hand their outputs to DL4J as the cached pre-activations (no copy into the
+            // cache): one forward pass per step, where the twin without a cache runs each twice
+            for (String conv : new String[]{"stem_conv", "s1b1_conv1", "s1b1_conv2"}) {
+                org.deeplearning4j.nn.api.Layer l = cached.twinForTest().getLayer(conv);
+                assertEquals(2, org.umm4j.backend.Umm4jBackend.convolutionForwardPasses(l), conv);
+                assertEquals(org.deeplearning4j.nn.conf.CacheMode.NONE,
+                        ((org.deeplearning4j.nn.layers.AbstractLayer<?>) l).getCacheMode(), conv);
+                assertEquals(4, org.umm4j.backend.Umm4jBackend.convolutionForwardPasses(
+                        plain.twinForTest().getLayer(conv)), conv);
+            }
+        }
     }
 
     /**
