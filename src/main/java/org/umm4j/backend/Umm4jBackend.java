@@ -414,6 +414,11 @@ public final class Umm4jBackend {
      * Whether JavaCPP's dnnl natives load here, checked once per JVM (a failed native load cannot be retried
      * anyway); {@code REASON} is null when they do.
      */
+    /** Whether JavaCPP's dnnl natives loaded (umm4j's own oneDNN kernels can run). */
+    static boolean dnnlAvailable() {
+        return DnnlAvailability.REASON == null;
+    }
+
     private static final class DnnlAvailability {
         static final String REASON = check();
 

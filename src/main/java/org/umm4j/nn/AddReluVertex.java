@@ -11,12 +11,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.umm4j.backend.AddReluKernel;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.scalar.Step;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.Arrays;
 
@@ -27,11 +25,11 @@ import java.util.Arrays;
  * <p>DL4J computes the same thing as an {@code ElementWiseVertex(Add)} (which copies its first input, then adds the
  * second in place) followed by an {@code ActivationLayer} (which, in inference, first copies its input into its own
  * workspace when it lives in another one, then applies the ReLU in place): up to four passes over the activation and
- * two allocations. This vertex writes {@code a + b} into one new activation array and applies the ReLU to it in
- * place: two passes, one allocation. Backward, {@code dL/da = dL/db = dL/dy [a + b > 0]} (the sum recomputed with
- * the same float operation as the forward, so the same elements pass): the sum, DL4J's vectorised {@code step} and a
- * multiply in one array, and a copy for the second input (DL4J may accumulate into either). DL4J's pair costs five
- * passes there (the activation layer's copy, step and multiply, one copy of the gradient per input). No parameters.
+ * two allocations. This vertex writes {@code max(a + b, 0)} into one new activation array in one pass
+ * ({@link AddReluKernel}: oneDNN's binary add with a ReLU post-op). Backward, {@code dL/da = dL/db = dL/dy [y > 0]}
+ * from the forward pass's output {@code y}, kept for it: one pass, and a copy for the second input (DL4J may
+ * accumulate into either). DL4J's pair costs five passes there (the activation layer's copy, step and multiply, one
+ * copy of the gradient per input). No parameters.
  */
 public final class AddReluVertex extends GraphVertex {
 
@@ -88,6 +86,9 @@ public final class AddReluVertex extends GraphVertex {
 
     /** The runtime vertex. */
     static final class Impl extends BaseGraphVertex {
+        private AddReluKernel kernel;
+        private INDArray lastOutput;
+
         Impl(ComputationGraph graph, String name, int vertexIndex, DataType dataType) {
             super(graph, name, vertexIndex, null, null, dataType);
         }
@@ -107,20 +108,24 @@ public final class AddReluVertex extends GraphVertex {
             if (!canDoForward()) {
                 throw new IllegalStateException("add+relu vertex '" + vertexName + "': inputs are not set");
             }
-            return Transforms.relu(sum(ArrayType.ACTIVATIONS, workspaceMgr), false);
-        }
-
-        /** {@code a + b} in a new array of {@code type} (the backward pass recomputes the forward's sum this way). */
-        private INDArray sum(ArrayType type, LayerWorkspaceMgr workspaceMgr) {
             INDArray a = inputs[0];
             INDArray b = inputs[1];
             if (!Arrays.equals(a.shape(), b.shape())) {
                 throw new IllegalArgumentException("add+relu vertex '" + vertexName + "': input shapes differ, "
                         + Arrays.toString(a.shape()) + " vs " + Arrays.toString(b.shape()));
             }
-            INDArray out = workspaceMgr.createUninitialized(type, a.dataType(), a.shape(), 'c');
-            a.addi(b, out);
+            INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, a.dataType(), a.shape(), 'c');
+            kernel().forward(a, b, out);
+            // the backward pass reads its mask from this output (alive in the graph's activations until then)
+            lastOutput = out;
             return out;
+        }
+
+        private AddReluKernel kernel() {
+            if (kernel == null) {
+                kernel = AddReluKernel.create();
+            }
+            return kernel;
         }
 
         @Override
@@ -132,9 +137,13 @@ public final class AddReluVertex extends GraphVertex {
                 throw new IllegalArgumentException("add+relu vertex '" + vertexName + "': gradient shape "
                         + Arrays.toString(epsilon.shape()) + ", output shape " + Arrays.toString(inputs[0].shape()));
             }
-            INDArray g = sum(ArrayType.ACTIVATION_GRAD, workspaceMgr);
-            Nd4j.getExecutioner().exec(new Step(g, g, 0.0));
-            g.muli(epsilon);
+            if (lastOutput == null || !Arrays.equals(lastOutput.shape(), epsilon.shape())) {
+                throw new IllegalStateException("add+relu vertex '" + vertexName + "': backward pass without a forward "
+                        + "pass of the gradient's shape " + Arrays.toString(epsilon.shape()));
+            }
+            INDArray g = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsilon.dataType(),
+                    epsilon.shape(), 'c');
+            kernel().backward(lastOutput, epsilon, g);
             return new Pair<>(null, new INDArray[]{g, workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, g)});
         }
 

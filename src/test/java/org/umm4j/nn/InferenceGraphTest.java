@@ -144,6 +144,12 @@ class InferenceGraphTest {
         assertEquals(g[0], g[1]);
         assertTrue(g[0] != g[1], "one array per input");
         impl.setInputs(new INDArray[]{org.nd4j.linalg.factory.Nd4j.createFromArray(1.0, 2.0),
+                org.nd4j.linalg.factory.Nd4j.createFromArray(1.0, 2.0)});
+        impl.setEpsilon(org.nd4j.linalg.factory.Nd4j.createFromArray(2.0, 3.0));
+        assertThrows(IllegalStateException.class,
+                () -> impl.doBackward(false, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces()),
+                "new inputs without their forward pass: the mask would come from another output");
+        impl.setInputs(new INDArray[]{org.nd4j.linalg.factory.Nd4j.createFromArray(1.0, 2.0),
                 org.nd4j.linalg.factory.Nd4j.createFromArray(1.0, 2.0, 3.0)});
         assertThrows(IllegalArgumentException.class,
                 () -> impl.doForward(false, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces()));
