@@ -410,15 +410,15 @@ public final class Umm4jBackend {
         return null;
     }
 
-    /**
-     * Whether JavaCPP's dnnl natives load here, checked once per JVM (a failed native load cannot be retried
-     * anyway); {@code REASON} is null when they do.
-     */
     /** Whether JavaCPP's dnnl natives loaded (umm4j's own oneDNN kernels can run). */
     static boolean dnnlAvailable() {
         return DnnlAvailability.REASON == null;
     }
 
+    /**
+     * Whether JavaCPP's dnnl natives load here, checked once per JVM (a failed native load cannot be retried
+     * anyway); {@code REASON} is null when they do.
+     */
     private static final class DnnlAvailability {
         static final String REASON = check();
 
