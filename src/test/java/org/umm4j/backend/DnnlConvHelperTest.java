@@ -62,6 +62,26 @@ class DnnlConvHelperTest {
         }
     }
 
+    /** One case with its random data (seeds offset by {@code seed}), with or without bias, and float64 results. */
+    private record Problem(Case cs, INDArray x, INDArray w, INDArray b, INDArray dy, double[][] ref, String what) {
+    }
+
+    private static java.util.List<Problem> problems(Case[] cases, long seed) {
+        java.util.List<Problem> list = new java.util.ArrayList<>();
+        for (Case cs : cases) {
+            INDArray x = random(seed + 1 + cs.c, cs.n, cs.c, cs.hw, cs.hw);
+            INDArray w = random(seed + 2 + cs.o, cs.o, cs.c, cs.k, cs.k).muli(0.3);
+            int[] out = cs.out(x);
+            INDArray dy = random(seed + 3 + cs.hw, cs.n, cs.o, out[0], out[1]);
+            for (boolean bias : new boolean[]{true, false}) {
+                INDArray b = bias ? random(seed + 4, 1, cs.o) : null;
+                list.add(new Problem(cs, x, w, b, dy, reference(x, w, b, dy, cs.stride, cs.padLeft(x), cs.dilation),
+                        cs + (bias ? " with bias" : " without bias")));
+            }
+        }
+        return list;
+    }
+
     private static double[][] reference(INDArray x, INDArray w, INDArray b, INDArray dy, int s, int p, int d) {
         return ConvReference.convolution(x, w, b, dy, s, p, d);
     }
@@ -98,43 +118,43 @@ class DnnlConvHelperTest {
                 new Case(2, 5, 7, 10, 3, 2, -1, 1),   // "same" with stride 2 on an even size
                 new Case(1, 32, 48, 5, 3, 1, 0, 1),   // no padding, wide
         };
-        for (Case cs : cases) {
-            INDArray x = random(1 + cs.c, cs.n, cs.c, cs.hw, cs.hw);
-            INDArray w = random(2 + cs.o, cs.o, cs.c, cs.k, cs.k).muli(0.3);
+        for (Problem pr : problems(cases, 0)) {
+            Case cs = pr.cs;
+            INDArray x = pr.x;
+            INDArray w = pr.w;
+            INDArray b = pr.b;
+            INDArray dy = pr.dy;
+            double[][] ref = pr.ref;
+            boolean bias = b != null;
+            String what = pr.what;
             int[] out = cs.out(x);
-            INDArray dy = random(3 + cs.hw, cs.n, cs.o, out[0], out[1]);
-            for (boolean bias : new boolean[]{true, false}) {
-                INDArray b = bias ? random(4, 1, cs.o) : null;
-                double[][] ref = reference(x, w, b, dy, cs.stride, cs.padLeft(x), cs.dilation);
-                String what = cs + (bias ? " with bias" : " without bias");
-                DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, ctx, true, DIRECT);
-                INDArray y = forward(h, cs, x, w, b);
-                assertNotNull(h.lastGeometry(), what + ": oneDNN path taken");
-                assertArrayEquals(new long[]{cs.n, cs.o, out[0], out[1]}, y.shape(), what);
-                assertTrue(relDiff(y, ref[0]) < 2e-6, what + " y " + relDiff(y, ref[0]));
+            DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, ctx, true, DIRECT);
+            INDArray y = forward(h, cs, x, w, b);
+            assertNotNull(h.lastGeometry(), what + ": oneDNN path taken");
+            assertArrayEquals(new long[]{cs.n, cs.o, out[0], out[1]}, y.shape(), what);
+            assertTrue(relDiff(y, ref[0]) < 2e-6, what + " y " + relDiff(y, ref[0]));
 
-                INDArray dW = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
-                INDArray db = bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null;
-                Pair<Gradient, INDArray> r = backward(h, cs, x, w, b, dy, dW, db);
-                assertTrue(relDiff(r.getSecond(), ref[1]) < 2e-6, what + " dL/dx " + relDiff(r.getSecond(), ref[1]));
-                assertTrue(relDiff(dW, ref[2]) < 2e-6, what + " dL/dW " + relDiff(dW, ref[2]));
-                assertSame(dW, r.getFirst().getGradientFor("W"));
-                if (bias) {
-                    assertTrue(relDiff(db, ref[3]) < 2e-6, what + " dL/db " + relDiff(db, ref[3]));
-                    assertSame(db, r.getFirst().getGradientFor("b"));
-                } else {
-                    assertNull(r.getFirst().getGradientFor("b"));
-                }
-
-                // weight gradient only: dL/dx is zeros of the input's shape
-                DnnlConvHelper wOnly = new DnnlConvHelper(DataType.FLOAT, ctx, false, DIRECT);
-                INDArray dW2 = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
-                Pair<Gradient, INDArray> r2 = backward(wOnly, cs, x, w, b, dy, dW2,
-                        bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null);
-                assertEquals(dW, dW2, what + " weights-only dL/dW");
-                assertArrayEquals(x.shape(), r2.getSecond().shape());
-                assertEquals(0.0, r2.getSecond().amaxNumber().doubleValue(), what + " weights-only dL/dx");
+            INDArray dW = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
+            INDArray db = bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null;
+            Pair<Gradient, INDArray> r = backward(h, cs, x, w, b, dy, dW, db);
+            assertTrue(relDiff(r.getSecond(), ref[1]) < 2e-6, what + " dL/dx " + relDiff(r.getSecond(), ref[1]));
+            assertTrue(relDiff(dW, ref[2]) < 2e-6, what + " dL/dW " + relDiff(dW, ref[2]));
+            assertSame(dW, r.getFirst().getGradientFor("W"));
+            if (bias) {
+                assertTrue(relDiff(db, ref[3]) < 2e-6, what + " dL/db " + relDiff(db, ref[3]));
+                assertSame(db, r.getFirst().getGradientFor("b"));
+            } else {
+                assertNull(r.getFirst().getGradientFor("b"));
             }
+
+            // weight gradient only: dL/dx is zeros of the input's shape
+            DnnlConvHelper wOnly = new DnnlConvHelper(DataType.FLOAT, ctx, false, DIRECT);
+            INDArray dW2 = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
+            Pair<Gradient, INDArray> r2 = backward(wOnly, cs, x, w, b, dy, dW2,
+                    bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null);
+            assertEquals(dW, dW2, what + " weights-only dL/dW");
+            assertArrayEquals(x.shape(), r2.getSecond().shape());
+            assertEquals(0.0, r2.getSecond().amaxNumber().doubleValue(), what + " weights-only dL/dx");
         }
     }
 
@@ -156,29 +176,28 @@ class DnnlConvHelperTest {
                 new Case(16, 64, 64, 4, 3, 1, 1, 1),  // one tile per map (ResNet's last stages on 16x16 inputs)
                 new Case(16, 128, 128, 2, 3, 1, 1, 1), // maps smaller than a tile
         };
-        for (Case cs : cases) {
-            INDArray x = random(11 + cs.c, cs.n, cs.c, cs.hw, cs.hw);
-            INDArray w = random(12 + cs.o, cs.o, cs.c, cs.k, cs.k).muli(0.3);
-            int[] out = cs.out(x);
-            INDArray dy = random(13 + cs.hw, cs.n, cs.o, out[0], out[1]);
-            for (boolean bias : new boolean[]{true, false}) {
-                INDArray b = bias ? random(14, 1, cs.o) : null;
-                double[][] ref = reference(x, w, b, dy, cs.stride, cs.padLeft(x), cs.dilation);
-                String what = cs + (bias ? " with bias" : " without bias");
-                DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, ctx, true, 32);
-                INDArray y = forward(h, cs, x, w, b);
-                assumeTrue(h.lastImplementation().contains("wino"), "no Winograd kernels for this CPU: "
-                        + h.lastImplementation());
-                INDArray dW = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
-                INDArray db = bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null;
-                Pair<Gradient, INDArray> r = backward(h, cs, x, w, b, dy, dW, db);
-                // oneDNN's F(4x4, 3x3) kernels round about as direct sums do here (measured 1e-7 .. 7e-7)
-                double[] errors = {relDiff(y, ref[0]), relDiff(r.getSecond(), ref[1]), relDiff(dW, ref[2]),
-                        bias ? relDiff(db, ref[3]) : 0};
-                for (int i = 0; i < errors.length; i++) {
-                    assertTrue(errors[i] < 2e-6, what + " " + new String[]{"y", "dL/dx", "dL/dW", "dL/db"}[i] + " "
-                            + errors[i]);
-                }
+        for (Problem pr : problems(cases, 10)) {
+            Case cs = pr.cs;
+            INDArray x = pr.x;
+            INDArray w = pr.w;
+            INDArray b = pr.b;
+            INDArray dy = pr.dy;
+            double[][] ref = pr.ref;
+            boolean bias = b != null;
+            String what = pr.what;
+            DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, ctx, true, 32);
+            INDArray y = forward(h, cs, x, w, b);
+            assumeTrue(h.lastImplementation().contains("wino"), "no Winograd kernels for this CPU: "
+                    + h.lastImplementation());
+            INDArray dW = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
+            INDArray db = bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null;
+            Pair<Gradient, INDArray> r = backward(h, cs, x, w, b, dy, dW, db);
+            // oneDNN's F(4x4, 3x3) kernels round about as direct sums do here (measured 1e-7 .. 7e-7)
+            double[] errors = {relDiff(y, ref[0]), relDiff(r.getSecond(), ref[1]), relDiff(dW, ref[2]),
+                    bias ? relDiff(db, ref[3]) : 0};
+            for (int i = 0; i < errors.length; i++) {
+                assertTrue(errors[i] < 2e-6, what + " " + new String[]{"y", "dL/dx", "dL/dW", "dL/db"}[i] + " "
+                        + errors[i]);
             }
         }
     }
