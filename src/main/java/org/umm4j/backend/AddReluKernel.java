@@ -46,6 +46,17 @@ public final class AddReluKernel {
     private memory m2;
     private final IntMemoryMap addArgs = new IntMemoryMap();
     private final IntMemoryMap backArgs = new IntMemoryMap();
+    /** For a sum inside a blocked residual stream: the edges of its two inputs and of its output, else null. */
+    private BlockedEdge inA;
+    private BlockedEdge inB;
+    private BlockedEdge out;
+    /** Whether the last forward pass ran on blocked inputs. */
+    private boolean blocked;
+
+    /** A graph vertex computing with such a kernel (umm4j's {@code AddReluVertex}). */
+    public interface Holder {
+        AddReluKernel kernel();
+    }
 
     private AddReluKernel(DnnlContext ctx) {
         this.ctx = ctx;
@@ -56,8 +67,49 @@ public final class AddReluKernel {
         return new AddReluKernel(Umm4jBackend.dnnlAvailable() ? DnnlContext.create() : null);
     }
 
-    /** {@code out = max(a + b, 0)}; all three of one shape. */
+    /** Places this sum in a blocked residual stream (see {@code Umm4jBackend.pairResidualStreams}). */
+    void stream(BlockedEdge a, BlockedEdge b, BlockedEdge output) {
+        this.inA = a;
+        this.inB = b;
+        this.out = output;
+    }
+
+    boolean streamed() {
+        return out != null;
+    }
+
+    BlockedEdge output() {
+        return out;
+    }
+
+    /**
+     * {@code out = max(a + b, 0)}; all three of one shape. In a blocked residual stream both inputs hold their
+     * producers' blocked values (or both plain ones) and the output gets the same layout.
+     *
+     * @throws IllegalStateException if one input is blocked and the other is not
+     */
     public void forward(INDArray a, INDArray b, INDArray out) {
+        if (this.out != null) {
+            boolean ba = inA.value(a) != null;
+            boolean bb = inB.value(b) != null;
+            if (ba != bb) {
+                throw new IllegalStateException("blocked residual stream: one input of a residual sum is blocked, "
+                        + "the other is not (run with -D" + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY
+                        + "=false to disable)");
+            }
+            blocked = ba;
+            compute(a, b, out);
+            if (blocked) {
+                this.out.valueWrittenBlocked(inA.layout(), out);
+            } else {
+                this.out.valueWrittenPlain();
+            }
+            return;
+        }
+        compute(a, b, out);
+    }
+
+    private void compute(INDArray a, INDArray b, INDArray out) {
         if (fits(a, b, out)) {
             ensure(a.length());
             m0.set_data_handle(DnnlContext.pointerOf(a));
@@ -70,8 +122,28 @@ public final class AddReluKernel {
         Transforms.relu(out, false);
     }
 
-    /** {@code out = dy [y > 0]}, with {@code y} the forward pass's output; all three of one shape. */
+    /**
+     * {@code out = dy [y > 0]}, with {@code y} the forward pass's output; all three of one shape. In a blocked
+     * residual stream {@code dy} must be (a relay of) a gradient the stream's consumers wrote blocked.
+     *
+     * @throws IllegalStateException if it is not
+     */
     public void backward(INDArray y, INDArray dy, INDArray out) {
+        if (this.out != null && blocked && this.out.grad(dy) == null) {
+            throw new IllegalStateException("blocked residual stream: no blocked gradient reached the residual sum");
+        }
+        backwardValues(y, dy, out);
+    }
+
+    /** After {@link #backward}: {@code ga} and {@code gb} are the gradients handed to the two inputs. */
+    public void gradientsHandedOn(INDArray ga, INDArray gb) {
+        if (out != null && blocked) {
+            inA.gradWritten(ga);
+            inB.gradWritten(gb);
+        }
+    }
+
+    private void backwardValues(INDArray y, INDArray dy, INDArray out) {
         if (fits(y, dy, out)) {
             ensure(y.length());
             m0.set_data_handle(DnnlContext.pointerOf(y));

@@ -14,6 +14,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * weight gradient), and the convolution's input gradient goes to NCHW and back likewise; these reorders were a
  * quarter of oneDNN's time in a width-16 ResNet-18 step (benchmarks/README.md).
  *
+ * <p>The same object carries a residual-stream tensor ({@link Umm4jBackend#pairResidualStreams}): its producer is a
+ * BatchNorm or a residual sum ({@link AddReluKernel}, {@link #valueWrittenBlocked}), it may have several readers
+ * (convolutions and sums), and each reader's gradient array is recorded; DL4J adds them element-wise, and the
+ * producer accepts as its dL/dy any of the recorded arrays (or a pass-through layer's copy of one).
+ *
  * <p>Contract as for {@link BlockedHandoff}: DL4J's arrays on this edge hold blocked data, and each side checks
  * (by buffer address) that the array it receives is the one the other side produced, failing loudly otherwise. When
  * the BatchNorm writes a real NCHW output instead (a call its blocked path does not take) it says so
@@ -25,9 +30,10 @@ final class BlockedEdge {
     private memory value;
     private memory grad;
     private long valueAddress;
-    private long gradAddress;
+    /** Addresses of the arrays holding (contributions to) the blocked gradient: one per consumer, plus relays. */
+    private long[] gradAddresses = new long[4];
+    private int grads;
     private boolean valueValid;
-    private boolean gradValid;
     private boolean plainValue = true;
 
     BlockedEdge(DnnlContext ctx) {
@@ -45,9 +51,23 @@ final class BlockedEdge {
             grad = new memory(desc, ctx.cpu, new org.bytedeco.javacpp.Pointer());
         }
         valueValid = false;
-        gradValid = false;
+        grads = 0;
         value.set_data_handle(DnnlContext.pointerOf(y));
         return value;
+    }
+
+    /**
+     * An element-wise producer ({@code AddReluKernel} on blocked inputs) wrote {@code out} in layout {@code desc}
+     * (its inputs' layout).
+     */
+    void valueWrittenBlocked(memory.desc desc, INDArray out) {
+        valueFor(desc, out);
+        valueWritten(out);
+    }
+
+    /** The held layout (valid while {@link #blockedValue}). */
+    memory.desc layout() {
+        return layout;
     }
 
     /** The BatchNorm wrote {@link #valueFor}'s memory; {@code out} is DL4J's output array, holding the values. */
@@ -60,7 +80,7 @@ final class BlockedEdge {
     /** The BatchNorm wrote a real NCHW output array this time. */
     void valueWrittenPlain() {
         valueValid = false;
-        gradValid = false;
+        grads = 0;
         plainValue = true;
     }
 
@@ -103,8 +123,21 @@ final class BlockedEdge {
 
     /** The convolution wrote {@link #gradFor}; {@code eps} is DL4J's input-gradient array, holding the gradient. */
     void gradWritten(INDArray eps) {
-        gradAddress = DnnlContext.pointerOf(eps).address();
-        gradValid = true;
+        if (grads == gradAddresses.length) {
+            gradAddresses = java.util.Arrays.copyOf(gradAddresses, 2 * grads);
+        }
+        gradAddresses[grads++] = DnnlContext.pointerOf(eps).address();
+    }
+
+    /** Whether {@code a} is one of the arrays a consumer wrote its blocked gradient into (or a relay of one). */
+    private boolean holdsGrad(INDArray a) {
+        long address = DnnlContext.pointerOf(a).address();
+        for (int i = 0; i < grads; i++) {
+            if (gradAddresses[i] == address) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -118,12 +151,12 @@ final class BlockedEdge {
         if (plainValue) {
             return false;
         }
-        if (!gradValid || DnnlContext.pointerOf(from).address() != gradAddress) {
+        if (!holdsGrad(from)) {
             throw new IllegalStateException("blocked BatchNorm -> convolution edge: the gradient reaching the ReLU "
                     + "is not the array the paired convolution's backward pass produced (run with -D"
                     + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY + "=false to disable)");
         }
-        gradAddress = DnnlContext.pointerOf(to).address();
+        gradWritten(to);
         return true;
     }
 
@@ -142,7 +175,7 @@ final class BlockedEdge {
         if (plainValue) {
             return null;
         }
-        if (!gradValid || DnnlContext.pointerOf(dy).address() != gradAddress) {
+        if (!holdsGrad(dy)) {
             throw new IllegalStateException("blocked BatchNorm -> convolution edge: the BatchNorm's output gradient "
                     + "is not the array the paired convolution's backward pass produced (run with -D"
                     + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY + "=false to disable)");

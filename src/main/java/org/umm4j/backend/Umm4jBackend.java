@@ -54,6 +54,8 @@ public final class Umm4jBackend {
     public static final String WINOGRAD_PROPERTY = "umm4j.winograd";
     /** umm4j's switch for {@link #pairConvolutionBatchNorm}; default {@code true}. */
     public static final String BLOCKED_BATCH_NORM_PROPERTY = "umm4j.blockedbn";
+    /** umm4j's switch for {@link #pairResidualStreams} (also off with the blocked BatchNorm edges); default true. */
+    public static final String BLOCKED_STREAM_PROPERTY = "umm4j.blockedstream";
     /** umm4j's switch for {@link #useFastBatchNorm}; default {@code true}. */
     public static final String FAST_BATCH_NORM_PROPERTY = "umm4j.fastbatchnorm";
 
@@ -342,6 +344,91 @@ public final class Umm4jBackend {
             ch.pairInput(edge);
             return true;
         });
+    }
+
+    /**
+     * Keeps residual-stream tensors in oneDNN's blocked layout (a ResNet's block inputs and outputs and the BatchNorm
+     * outputs summed into them): each producer (a BatchNorm layer paired with its convolution, whose output only the
+     * named consumers read, or a residual-sum vertex of umm4j's {@code AddReluVertex}) writes blocked values into
+     * DL4J's own output array; the convolutions reading it take it blocked forward and for their weight gradient
+     * and write dL/dx blocked; the sums add blocked inputs into blocked outputs (element-wise, so layout-free); DL4J
+     * adds the consumers' gradients element-wise as before, and the producers read the sum blocked. Every side checks
+     * by buffer address that it got what the other side wrote and fails loudly otherwise. The caller guarantees that
+     * nothing else reads these tensors (umm4j's training twin checks that). All or nothing: returns 0 and changes
+     * nothing unless every named layer has umm4j's helpers (BatchNorms paired with their convolutions already,
+     * {@link #pairConvolutionBatchNorm}), every sum is an {@link AddReluKernel.Holder}, and no participant is paired
+     * yet. Nothing happens with {@code -D}{@value #BLOCKED_BATCH_NORM_PROPERTY}{@code =false}.
+     *
+     * @param producers  the vertices producing stream tensors (BatchNorm layers and sum vertices)
+     * @param convInputs convolution layer -> the producer whose tensor is its input
+     * @param sumInputs  sum vertex -> the producers of its two inputs
+     * @return the number of tensors put in the blocked layout
+     */
+    public static int pairResidualStreams(ComputationGraph graph, Collection<String> producers,
+                                          Map<String, String> convInputs, Map<String, List<String>> sumInputs) {
+        if (graph == null || CONV_HELPER == null || BN_HELPER == null || producers.isEmpty()
+                || !Boolean.parseBoolean(System.getProperty(BLOCKED_BATCH_NORM_PROPERTY, "true"))
+                || !Boolean.parseBoolean(System.getProperty(BLOCKED_STREAM_PROPERTY, "true"))) {
+            return 0;
+        }
+        try {
+            Map<String, FusedBatchNormHelper> bns = new LinkedHashMap<>();
+            Map<String, AddReluKernel> sums = new LinkedHashMap<>();
+            Map<String, DnnlConvHelper> convs = new LinkedHashMap<>();
+            for (String p : producers) {
+                if (graph.getVertex(p) instanceof AddReluKernel.Holder h) {
+                    if (h.kernel().streamed()) {
+                        return 0;
+                    }
+                    sums.put(p, h.kernel());
+                } else if (graph.getLayer(p) != null && BN_HELPER.get(graph.getLayer(p)) instanceof FusedBatchNormHelper bh
+                        && bh.handoff() != null && bh.output() == null) {
+                    bns.put(p, bh);
+                } else {
+                    return 0;
+                }
+            }
+            for (String c : convInputs.keySet()) {
+                Layer l = graph.getLayer(c);
+                if (l == null || !(CONV_HELPER.get(l) instanceof DnnlConvHelper ch) || ch.input() != null) {
+                    return 0;
+                }
+                convs.put(c, ch);
+            }
+            if (convs.isEmpty() || !sums.keySet().containsAll(sumInputs.keySet())) {
+                return 0;
+            }
+            DnnlContext ctx = convs.values().iterator().next().context();
+            Map<String, BlockedEdge> edges = new LinkedHashMap<>();
+            for (String p : producers) {
+                edges.put(p, new BlockedEdge(ctx));
+            }
+            bns.forEach((name, bh) -> bh.pairOutput(edges.get(name)));
+            convInputs.forEach((name, p) -> convs.get(name).pairInput(edges.get(p)));
+            for (Map.Entry<String, List<String>> e : sumInputs.entrySet()) {
+                sums.get(e.getKey()).stream(edges.get(e.getValue().get(0)), edges.get(e.getValue().get(1)),
+                        edges.get(e.getKey()));
+            }
+            return edges.size();
+        } catch (IllegalAccessException e) {
+            LOG.debug("cannot read a helper for the residual stream: {}", e.toString());
+            return 0;
+        }
+    }
+
+    /**
+     * {@link #relayBlockedGradient} for the pass-through ReLU after a residual sum in a blocked stream
+     * ({@link #pairResidualStreams}).
+     */
+    public static INDArray relaySumGradient(ComputationGraph graph, String sum, INDArray eps,
+                                            java.util.function.Supplier<INDArray> copy) {
+        if (graph.getVertex(sum) instanceof AddReluKernel.Holder h && h.kernel().streamed()
+                && h.kernel().output().blockedValue()) {
+            INDArray to = copy.get();
+            h.kernel().output().relay(eps, to);
+            return to;
+        }
+        return null;
     }
 
     /** Connects a convolution's and a BatchNorm's umm4j helpers; returns whether it made a new connection. */

@@ -85,7 +85,7 @@ public final class AddReluVertex extends GraphVertex {
     }
 
     /** The runtime vertex. */
-    static final class Impl extends BaseGraphVertex {
+    static final class Impl extends BaseGraphVertex implements AddReluKernel.Holder {
         private AddReluKernel kernel;
         private INDArray lastOutput;
 
@@ -121,7 +121,8 @@ public final class AddReluVertex extends GraphVertex {
             return out;
         }
 
-        private AddReluKernel kernel() {
+        @Override
+        public AddReluKernel kernel() {
             if (kernel == null) {
                 kernel = AddReluKernel.create();
             }
@@ -144,7 +145,9 @@ public final class AddReluVertex extends GraphVertex {
             INDArray g = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsilon.dataType(),
                     epsilon.shape(), 'c');
             kernel().backward(lastOutput, epsilon, g);
-            return new Pair<>(null, new INDArray[]{g, workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, g)});
+            INDArray g2 = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, g);
+            kernel().gradientsHandedOn(g, g2);
+            return new Pair<>(null, new INDArray[]{g, g2});
         }
 
         @Override

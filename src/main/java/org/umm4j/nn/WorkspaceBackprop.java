@@ -112,6 +112,10 @@ public final class WorkspaceBackprop {
     private Map<String, String> convBatchNorms = Map.of();
     /** BatchNorm (+ fused ReLU) layers of the twin whose output only a convolution reads, kept blocked for it */
     private Map<String, String> batchNormConvs = Map.of();
+    /** The twin's residual-stream tensors kept blocked (empty before the first call or without any). */
+    private Stream stream = new Stream(Map.of(), Map.of(), Map.of());
+    /** How many of {@link #stream}'s tensors the twin's helpers keep blocked (0 until paired, or switched off). */
+    private int streamTensors;
     /** Activations never to fuse away (requested by an objective so far) */
     private final Set<String> keep = new HashSet<>();
     /** ReLU activation layers of the twin running {@link StepReLU}'s backward pass */
@@ -279,7 +283,20 @@ public final class WorkspaceBackprop {
         this.fusedAdds = Set.copyOf(addPairs.keySet());
         this.convBatchNorms = Map.copyOf(convBatchNormPairs(conf));
         this.batchNormConvs = Map.copyOf(batchNormConvPairs(conf, convBatchNorms, fusedPairs));
-        for (String bn : batchNormConvs.keySet()) {
+        this.stream = residualStream(conf, convBatchNorms, fusedPairs, addPairs, batchNormConvs);
+        this.streamTensors = 0;
+        Set<String> relayedBatchNorms = new HashSet<>(batchNormConvs.keySet());
+        for (Map.Entry<String, String> e : stream.producers().entrySet()) {
+            if (addPairs.containsKey(e.getKey())) {
+                String sum = e.getKey();
+                ((PassThroughRelu) t.getLayer(e.getValue()).conf().getLayer()).bindBlockedRelay((eps, mgr) ->
+                        Umm4jBackend.relaySumGradient(t, sum, eps, () -> mgr.leverageTo(
+                                org.deeplearning4j.nn.workspace.ArrayType.ACTIVATION_GRAD, eps)));
+            } else if (!e.getValue().equals(e.getKey())) {
+                relayedBatchNorms.add(e.getKey());
+            }
+        }
+        for (String bn : relayedBatchNorms) {
             ((PassThroughRelu) t.getLayer(fusedPairs.get(bn)).conf().getLayer()).bindBlockedRelay((eps, mgr) ->
                     Umm4jBackend.relayBlockedGradient(t, bn, eps, () -> mgr.leverageTo(
                             org.deeplearning4j.nn.workspace.ArrayType.ACTIVATION_GRAD, eps)));
@@ -366,7 +383,6 @@ public final class WorkspaceBackprop {
         return pairs;
     }
 
-    /** How many vertices read each vertex's output. */
     /**
      * Convolution -> BatchNorm pairs whose edge can stay in oneDNN's blocked layout
      * ({@link Umm4jBackend#pairConvolutionBatchNorm}): a FLOAT graph, a plain NCHW convolution layer with identity
@@ -430,6 +446,109 @@ public final class WorkspaceBackprop {
             }
         }
         return pairs;
+    }
+
+    /** How many vertices read each vertex's output. */
+    /**
+     * The residual-stream tensors that can stay in oneDNN's blocked layout ({@link Umm4jBackend#pairResidualStreams}),
+     * as their producers: residual sums fused with their ReLU ({@code sumRelu}), BatchNorms paired with their
+     * convolution whose output only such a sum reads, and BatchNorms paired with their convolution whose fused ReLU
+     * is read by several vertices (a ResNet's stem). A tensor qualifies when it has a multiple of 16 channels, nobody
+     * asked for it, it is no network output, and everything reading it (through the pass-through ReLU where there is
+     * one) is a plain NCHW convolution or a qualifying sum whose other input qualifies too; the conditions are applied
+     * until nothing changes (a stage whose last sum feeds the pooling layer stays NCHW as a whole).
+     */
+    private Stream residualStream(ComputationGraphConfiguration conf, Map<String, String> convBn,
+                                  Map<String, String> bnRelu, Map<String, String> sumRelu,
+                                  Map<String, String> bnConv) {
+        Stream none = new Stream(Map.of(), Map.of(), Map.of());
+        if (conf.getDataType() != DataType.FLOAT) {
+            return none;
+        }
+        Map<String, List<String>> readers = new HashMap<>();
+        conf.getVertexInputs().forEach((v, ins) -> ins.forEach(in -> readers.computeIfAbsent(in, k -> new ArrayList<>())
+                .add(v)));
+        // producer -> the vertex whose output its readers read (itself, or its pass-through ReLU)
+        Map<String, String> readAs = new LinkedHashMap<>();
+        sumRelu.forEach(readAs::put);
+        for (String bn : convBn.values()) {
+            if (!(conf.getVertices().get(bn) instanceof LayerVertex lv)
+                    || !(lv.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization b)
+                    || b.getNOut() % 16 != 0 || bnConv.containsKey(bn)) {
+                continue;
+            }
+            String as = bnRelu.getOrDefault(bn, bn);
+            List<String> r = readers.getOrDefault(as, List.of());
+            if (bnRelu.containsKey(bn) ? r.size() > 1 : r.size() == 1 && sumRelu.containsKey(r.get(0))) {
+                readAs.put(bn, as);
+            }
+        }
+        Map<String, String> producerOf = new HashMap<>();
+        readAs.forEach((p, as) -> producerOf.put(as, p));
+        Set<String> alive = new HashSet<>(readAs.keySet());
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            for (String p : List.copyOf(alive)) {
+                String as = readAs.get(p);
+                boolean ok = !keep.contains(p) && !keep.contains(as) && !conf.getNetworkOutputs().contains(as);
+                for (String r : readers.getOrDefault(as, List.of())) {
+                    ok &= alive.contains(r) && sumRelu.containsKey(r) ? bothAlive(conf, r, producerOf, alive)
+                            : plainConv(conf, r, as);
+                }
+                if (sumRelu.containsKey(p)) {
+                    ok &= bothAlive(conf, p, producerOf, alive);
+                    // a sum's output channels: those of its inputs' BatchNorms or sums, checked through them
+                }
+                if (!ok) {
+                    alive.remove(p);
+                    changed = true;
+                }
+            }
+        }
+        Map<String, String> producers = new LinkedHashMap<>();
+        Map<String, String> convInputs = new LinkedHashMap<>();
+        Map<String, List<String>> sumInputs = new LinkedHashMap<>();
+        for (String p : readAs.keySet()) {
+            if (!alive.contains(p)) {
+                continue;
+            }
+            producers.put(p, readAs.get(p));
+            for (String r : readers.getOrDefault(readAs.get(p), List.of())) {
+                if (!sumRelu.containsKey(r)) {
+                    convInputs.put(r, p);
+                }
+            }
+            if (sumRelu.containsKey(p)) {
+                List<String> ins = conf.getVertexInputs().get(p);
+                sumInputs.put(p, List.of(producerOf.get(ins.get(0)), producerOf.get(ins.get(1))));
+            }
+        }
+        return convInputs.isEmpty() ? none : new Stream(producers, convInputs, sumInputs);
+    }
+
+    /** Whether both inputs of sum {@code sum} are stream tensors still alive. */
+    private static boolean bothAlive(ComputationGraphConfiguration conf, String sum, Map<String, String> producerOf,
+                                     Set<String> alive) {
+        List<String> ins = conf.getVertexInputs().get(sum);
+        return ins != null && ins.size() == 2 && alive.contains(producerOf.get(ins.get(0)))
+                && alive.contains(producerOf.get(ins.get(1)));
+    }
+
+    /** Whether vertex {@code v} is a plain NCHW convolution layer reading nothing but {@code input}. */
+    private static boolean plainConv(ComputationGraphConfiguration conf, String v, String input) {
+        return conf.getVertexInputs().get(v).equals(List.of(input))
+                && conf.getVertices().get(v) instanceof LayerVertex cv && cv.getPreProcessor() == null
+                && cv.getLayerConf().getLayer().getClass() == ConvolutionLayer.class
+                && cv.getLayerConf().getLayer() instanceof ConvolutionLayer cl
+                && cl.getCnn2dDataFormat() == org.deeplearning4j.nn.conf.CNN2DFormat.NCHW && cl.getIDropout() == null;
+    }
+
+    /**
+     * A blocked residual stream: producer -> the vertex its readers read, convolution -> the producer of its input,
+     * sum -> the producers of its two inputs.
+     */
+    record Stream(Map<String, String> producers, Map<String, String> convInputs, Map<String, List<String>> sumInputs) {
     }
 
     private static Map<String, Integer> consumerCounts(ComputationGraphConfiguration conf) {
@@ -566,7 +685,9 @@ public final class WorkspaceBackprop {
         if (twin == null || !Collections.disjoint(activations, fusedBatchNorms)
                 || !Collections.disjoint(activations, fusedAdds)
                 || !Collections.disjoint(activations, convBatchNorms.keySet())
-                || !Collections.disjoint(activations, batchNormConvs.keySet())) {
+                || !Collections.disjoint(activations, batchNormConvs.keySet())
+                || !Collections.disjoint(activations, stream.producers().keySet())
+                || !Collections.disjoint(activations, stream.producers().values())) {
             // (re)built when an objective first asks for a BatchNorm output or a sum that the twin fused with its ReLU
             build(input, fuseRelu);
         }
@@ -581,6 +702,8 @@ public final class WorkspaceBackprop {
         }
         Umm4jBackend.pairConvolutionBatchNorm(twin, convBatchNorms);
         Umm4jBackend.pairBatchNormConvolution(twin, batchNormConvs);
+        streamTensors += Umm4jBackend.pairResidualStreams(twin, stream.producers().keySet(), stream.convInputs(),
+                stream.sumInputs());
         INDArray[] y = labels(input.size(0));
         Joint joint = new Joint(objective, taps);
         for (int i = 0; i < losses.size(); i++) {
@@ -619,6 +742,14 @@ public final class WorkspaceBackprop {
     }
 
     /** BatchNorm -> convolution edges of the twin kept in oneDNN's blocked layout (for tests). */
+    Stream streamForTest() {
+        return stream;
+    }
+
+    int streamTensorsForTest() {
+        return streamTensors;
+    }
+
     Map<String, String> batchNormConvsForTest() {
         return batchNormConvs;
     }

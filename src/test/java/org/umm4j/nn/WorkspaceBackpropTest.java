@@ -205,6 +205,19 @@ class WorkspaceBackpropTest {
         // and each basic block's first BatchNorm + ReLU, read only by the block's second convolution
         assertEquals(8, blocked.batchNormConvsForTest().size(), blocked.batchNormConvsForTest().toString());
         assertEquals("s1b1_conv2", blocked.batchNormConvsForTest().get("s1b1_bn1"));
+        // the residual stream of stages 1-3 (stage 4's last sum feeds the pooling layer, so that stage stays NCHW):
+        // 6 sums, their 6 second BatchNorms, 2 projection BatchNorms and the stem's BatchNorm produce it; 10
+        // convolutions (each block's first and the projections of stages 2-4) read it
+        WorkspaceBackprop.Stream st = blocked.streamForTest();
+        assertEquals(15, st.producers().size(), st.toString());
+        assertEquals(15, blocked.streamTensorsForTest(), "all of them paired");
+        assertEquals(0, plain.streamTensorsForTest(), "none with the blocked edges off");
+        assertEquals("s1b1_out", st.producers().get("s1b1_add"));
+        assertEquals("stem", st.producers().get("stem_bn"));
+        assertEquals(List.of("s2b1_bn2", "s2b1_proj_bn"), st.sumInputs().get("s2b1_add"));
+        assertEquals("s3b2_add", st.convInputs().get("s4b1_proj_conv"));
+        assertEquals(10, st.convInputs().size());
+        assertFalse(st.producers().containsKey("s4b2_add") || st.producers().containsKey("s4b1_add"));
     }
 
     @Test
