@@ -381,7 +381,8 @@ public final class Umm4jBackend {
                         return 0;
                     }
                     sums.put(p, h.kernel());
-                } else if (graph.getLayer(p) != null && BN_HELPER.get(graph.getLayer(p)) instanceof FusedBatchNormHelper bh
+                } else if (graph.getLayer(p) != null
+                        && BN_HELPER.get(graph.getLayer(p)) instanceof FusedBatchNormHelper bh
                         && bh.handoff() != null && bh.output() == null) {
                     bns.put(p, bh);
                 } else {

@@ -64,6 +64,9 @@ class DnnlConvHelperTest {
 
     /** One case with its random data (seeds offset by {@code seed}), with or without bias, and float64 results. */
     private record Problem(Case cs, INDArray x, INDArray w, INDArray b, INDArray dy, double[][] ref, String what) {
+        boolean bias() {
+            return b != null;
+        }
     }
 
     private static java.util.List<Problem> problems(Case[] cases, long seed) {
@@ -119,29 +122,22 @@ class DnnlConvHelperTest {
                 new Case(1, 32, 48, 5, 3, 1, 0, 1),   // no padding, wide
         };
         for (Problem pr : problems(cases, 0)) {
-            Case cs = pr.cs;
-            INDArray x = pr.x;
-            INDArray w = pr.w;
-            INDArray b = pr.b;
-            INDArray dy = pr.dy;
-            double[][] ref = pr.ref;
-            boolean bias = b != null;
-            String what = pr.what;
-            int[] out = cs.out(x);
+            int[] out = pr.cs().out(pr.x());
             DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, ctx, true, DIRECT);
-            INDArray y = forward(h, cs, x, w, b);
-            assertNotNull(h.lastGeometry(), what + ": oneDNN path taken");
-            assertArrayEquals(new long[]{cs.n, cs.o, out[0], out[1]}, y.shape(), what);
-            assertTrue(relDiff(y, ref[0]) < 2e-6, what + " y " + relDiff(y, ref[0]));
+            INDArray y = forward(h, pr.cs(), pr.x(), pr.w(), pr.b());
+            assertNotNull(h.lastGeometry(), pr.what() + ": oneDNN path taken");
+            assertArrayEquals(new long[]{pr.cs().n, pr.cs().o, out[0], out[1]}, y.shape(), pr.what());
+            assertTrue(relDiff(y, pr.ref()[0]) < 2e-6, pr.what() + " y " + relDiff(y, pr.ref()[0]));
 
-            INDArray dW = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
-            INDArray db = bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null;
-            Pair<Gradient, INDArray> r = backward(h, cs, x, w, b, dy, dW, db);
-            assertTrue(relDiff(r.getSecond(), ref[1]) < 2e-6, what + " dL/dx " + relDiff(r.getSecond(), ref[1]));
-            assertTrue(relDiff(dW, ref[2]) < 2e-6, what + " dL/dW " + relDiff(dW, ref[2]));
+            INDArray dW = Nd4j.zeros(DataType.FLOAT, pr.cs().o, pr.cs().c, pr.cs().k, pr.cs().k);
+            INDArray db = pr.bias() ? Nd4j.zeros(DataType.FLOAT, 1, pr.cs().o) : null;
+            Pair<Gradient, INDArray> r = backward(h, pr.cs(), pr.x(), pr.w(), pr.b(), pr.dy(), dW, db);
+            assertTrue(relDiff(r.getSecond(), pr.ref()[1]) < 2e-6,
+                    pr.what() + " dL/dx " + relDiff(r.getSecond(), pr.ref()[1]));
+            assertTrue(relDiff(dW, pr.ref()[2]) < 2e-6, pr.what() + " dL/dW " + relDiff(dW, pr.ref()[2]));
             assertSame(dW, r.getFirst().getGradientFor("W"));
-            if (bias) {
-                assertTrue(relDiff(db, ref[3]) < 2e-6, what + " dL/db " + relDiff(db, ref[3]));
+            if (pr.bias()) {
+                assertTrue(relDiff(db, pr.ref()[3]) < 2e-6, pr.what() + " dL/db " + relDiff(db, pr.ref()[3]));
                 assertSame(db, r.getFirst().getGradientFor("b"));
             } else {
                 assertNull(r.getFirst().getGradientFor("b"));
@@ -149,12 +145,12 @@ class DnnlConvHelperTest {
 
             // weight gradient only: dL/dx is zeros of the input's shape
             DnnlConvHelper wOnly = new DnnlConvHelper(DataType.FLOAT, ctx, false, DIRECT);
-            INDArray dW2 = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
-            Pair<Gradient, INDArray> r2 = backward(wOnly, cs, x, w, b, dy, dW2,
-                    bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null);
-            assertEquals(dW, dW2, what + " weights-only dL/dW");
-            assertArrayEquals(x.shape(), r2.getSecond().shape());
-            assertEquals(0.0, r2.getSecond().amaxNumber().doubleValue(), what + " weights-only dL/dx");
+            INDArray dW2 = Nd4j.zeros(DataType.FLOAT, pr.cs().o, pr.cs().c, pr.cs().k, pr.cs().k);
+            Pair<Gradient, INDArray> r2 = backward(wOnly, pr.cs(), pr.x(), pr.w(), pr.b(), pr.dy(), dW2,
+                    pr.bias() ? Nd4j.zeros(DataType.FLOAT, 1, pr.cs().o) : null);
+            assertEquals(dW, dW2, pr.what() + " weights-only dL/dW");
+            assertArrayEquals(pr.x().shape(), r2.getSecond().shape());
+            assertEquals(0.0, r2.getSecond().amaxNumber().doubleValue(), pr.what() + " weights-only dL/dx");
         }
     }
 
@@ -177,26 +173,18 @@ class DnnlConvHelperTest {
                 new Case(16, 128, 128, 2, 3, 1, 1, 1), // maps smaller than a tile
         };
         for (Problem pr : problems(cases, 10)) {
-            Case cs = pr.cs;
-            INDArray x = pr.x;
-            INDArray w = pr.w;
-            INDArray b = pr.b;
-            INDArray dy = pr.dy;
-            double[][] ref = pr.ref;
-            boolean bias = b != null;
-            String what = pr.what;
             DnnlConvHelper h = new DnnlConvHelper(DataType.FLOAT, ctx, true, 32);
-            INDArray y = forward(h, cs, x, w, b);
+            INDArray y = forward(h, pr.cs(), pr.x(), pr.w(), pr.b());
             assumeTrue(h.lastImplementation().contains("wino"), "no Winograd kernels for this CPU: "
                     + h.lastImplementation());
-            INDArray dW = Nd4j.zeros(DataType.FLOAT, cs.o, cs.c, cs.k, cs.k);
-            INDArray db = bias ? Nd4j.zeros(DataType.FLOAT, 1, cs.o) : null;
-            Pair<Gradient, INDArray> r = backward(h, cs, x, w, b, dy, dW, db);
+            INDArray dW = Nd4j.zeros(DataType.FLOAT, pr.cs().o, pr.cs().c, pr.cs().k, pr.cs().k);
+            INDArray db = pr.bias() ? Nd4j.zeros(DataType.FLOAT, 1, pr.cs().o) : null;
+            Pair<Gradient, INDArray> r = backward(h, pr.cs(), pr.x(), pr.w(), pr.b(), pr.dy(), dW, db);
             // oneDNN's F(4x4, 3x3) kernels round about as direct sums do here (measured 1e-7 .. 7e-7)
-            double[] errors = {relDiff(y, ref[0]), relDiff(r.getSecond(), ref[1]), relDiff(dW, ref[2]),
-                    bias ? relDiff(db, ref[3]) : 0};
+            double[] errors = {relDiff(y, pr.ref()[0]), relDiff(r.getSecond(), pr.ref()[1]), relDiff(dW, pr.ref()[2]),
+                    pr.bias() ? relDiff(db, pr.ref()[3]) : 0};
             for (int i = 0; i < errors.length; i++) {
-                assertTrue(errors[i] < 2e-6, what + " " + new String[]{"y", "dL/dx", "dL/dW", "dL/db"}[i] + " "
+                assertTrue(errors[i] < 2e-6, pr.what() + " " + new String[]{"y", "dL/dx", "dL/dW", "dL/db"}[i] + " "
                         + errors[i]);
             }
         }
