@@ -129,6 +129,14 @@ final class BlockedEdge {
         gradAddresses[grads++] = DnnlContext.pointerOf(eps).address();
     }
 
+    /** @throws IllegalStateException naming {@code what} unless {@code a} holds a blocked gradient of this edge */
+    private void requireGrad(INDArray a, String what) {
+        if (!holdsGrad(a)) {
+            throw new IllegalStateException("blocked edge: " + what + " is not an array the readers' backward passes "
+                    + "produced (run with -D" + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY + "=false to disable)");
+        }
+    }
+
     /** Whether {@code a} is one of the arrays a consumer wrote its blocked gradient into (or a relay of one). */
     private boolean holdsGrad(INDArray a) {
         long address = DnnlContext.pointerOf(a).address();
@@ -151,11 +159,7 @@ final class BlockedEdge {
         if (plainValue) {
             return false;
         }
-        if (!holdsGrad(from)) {
-            throw new IllegalStateException("blocked BatchNorm -> convolution edge: the gradient reaching the ReLU "
-                    + "is not the array the paired convolution's backward pass produced (run with -D"
-                    + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY + "=false to disable)");
-        }
+        requireGrad(from, "the gradient reaching the ReLU");
         gradWritten(to);
         return true;
     }
@@ -175,11 +179,7 @@ final class BlockedEdge {
         if (plainValue) {
             return null;
         }
-        if (!holdsGrad(dy)) {
-            throw new IllegalStateException("blocked BatchNorm -> convolution edge: the BatchNorm's output gradient "
-                    + "is not the array the paired convolution's backward pass produced (run with -D"
-                    + Umm4jBackend.BLOCKED_BATCH_NORM_PROPERTY + "=false to disable)");
-        }
+        requireGrad(dy, "the output gradient");
         grad.set_data_handle(DnnlContext.pointerOf(dy));
         return grad;
     }
