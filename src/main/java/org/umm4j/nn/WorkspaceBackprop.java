@@ -113,7 +113,7 @@ public final class WorkspaceBackprop {
     /** BatchNorm (+ fused ReLU) layers of the twin whose output only a convolution reads, kept blocked for it */
     private Map<String, String> batchNormConvs = Map.of();
     /** The twin's residual-stream tensors kept blocked (empty before the first call or without any). */
-    private Stream stream = new Stream(Map.of(), Map.of(), Map.of());
+    private ResidualStream stream = new ResidualStream(Map.of(), Map.of(), Map.of());
     /** How many of {@link #stream}'s tensors the twin's helpers keep blocked (0 until paired, or switched off). */
     private int streamTensors;
     /** Activations never to fuse away (requested by an objective so far) */
@@ -458,10 +458,10 @@ public final class WorkspaceBackprop {
      * one) is a plain NCHW convolution or a qualifying sum whose other input qualifies too; the conditions are applied
      * until nothing changes (a stage whose last sum feeds the pooling layer stays NCHW as a whole).
      */
-    private Stream residualStream(ComputationGraphConfiguration conf, Map<String, String> convBn,
+    private ResidualStream residualStream(ComputationGraphConfiguration conf, Map<String, String> convBn,
                                   Map<String, String> bnRelu, Map<String, String> sumRelu,
                                   Map<String, String> bnConv) {
-        Stream none = new Stream(Map.of(), Map.of(), Map.of());
+        ResidualStream none = new ResidualStream(Map.of(), Map.of(), Map.of());
         if (conf.getDataType() != DataType.FLOAT) {
             return none;
         }
@@ -524,7 +524,7 @@ public final class WorkspaceBackprop {
                 sumInputs.put(p, List.of(producerOf.get(ins.get(0)), producerOf.get(ins.get(1))));
             }
         }
-        return convInputs.isEmpty() ? none : new Stream(producers, convInputs, sumInputs);
+        return convInputs.isEmpty() ? none : new ResidualStream(producers, convInputs, sumInputs);
     }
 
     /** Whether both inputs of sum {@code sum} are stream tensors still alive. */
@@ -548,7 +548,8 @@ public final class WorkspaceBackprop {
      * A blocked residual stream: producer -> the vertex its readers read, convolution -> the producer of its input,
      * sum -> the producers of its two inputs.
      */
-    record Stream(Map<String, String> producers, Map<String, String> convInputs, Map<String, List<String>> sumInputs) {
+    record ResidualStream(Map<String, String> producers, Map<String, String> convInputs,
+                          Map<String, List<String>> sumInputs) {
     }
 
     private static Map<String, Integer> consumerCounts(ComputationGraphConfiguration conf) {
@@ -742,7 +743,7 @@ public final class WorkspaceBackprop {
     }
 
     /** BatchNorm -> convolution edges of the twin kept in oneDNN's blocked layout (for tests). */
-    Stream streamForTest() {
+    ResidualStream streamForTest() {
         return stream;
     }
 

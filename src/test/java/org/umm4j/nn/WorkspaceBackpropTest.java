@@ -208,7 +208,7 @@ class WorkspaceBackpropTest {
         // the residual stream of stages 1-3 (stage 4's last sum feeds the pooling layer, so that stage stays NCHW):
         // 6 sums, their 6 second BatchNorms, 2 projection BatchNorms and the stem's BatchNorm produce it; 10
         // convolutions (each block's first and the projections of stages 2-4) read it
-        WorkspaceBackprop.Stream st = blocked.streamForTest();
+        WorkspaceBackprop.ResidualStream st = blocked.streamForTest();
         assertEquals(15, st.producers().size(), st.toString());
         assertEquals(15, blocked.streamTensorsForTest(), "all of them paired");
         assertEquals(0, plain.streamTensorsForTest(), "none with the blocked edges off");
