@@ -110,16 +110,10 @@ public final class AddReluKernel {
     }
 
     private void compute(INDArray a, INDArray b, INDArray out) {
-        if (fits(a, b, out)) {
-            ensure(a.length());
-            m0.set_data_handle(DnnlContext.pointerOf(a));
-            m1.set_data_handle(DnnlContext.pointerOf(b));
-            m2.set_data_handle(DnnlContext.pointerOf(out));
-            ctx.execute(add, addArgs);
-            return;
+        if (!onednn(true, a, b, out)) {
+            a.addi(b, out);
+            Transforms.relu(out, false);
         }
-        a.addi(b, out);
-        Transforms.relu(out, false);
     }
 
     /**
@@ -129,8 +123,8 @@ public final class AddReluKernel {
      * @throws IllegalStateException if it is not
      */
     public void backward(INDArray y, INDArray dy, INDArray out) {
-        if (this.out != null && blocked && this.out.grad(dy) == null) {
-            throw new IllegalStateException("blocked residual stream: no blocked gradient reached the residual sum");
+        if (this.out != null && blocked) {
+            this.out.grad(dy); // throws unless dy is a gradient the stream's readers wrote blocked
         }
         backwardValues(y, dy, out);
     }
@@ -144,16 +138,26 @@ public final class AddReluKernel {
     }
 
     private void backwardValues(INDArray y, INDArray dy, INDArray out) {
-        if (fits(y, dy, out)) {
-            ensure(y.length());
-            m0.set_data_handle(DnnlContext.pointerOf(y));
-            m1.set_data_handle(DnnlContext.pointerOf(dy));
-            m2.set_data_handle(DnnlContext.pointerOf(out));
-            ctx.execute(back, backArgs);
-            return;
+        if (!onednn(false, y, dy, out)) {
+            Nd4j.getExecutioner().exec(new Step(y, out, 0.0));
+            Nd4j.getExecutioner().exec(new MulOp(out, dy, out));
         }
-        Nd4j.getExecutioner().exec(new Step(y, out, 0.0));
-        Nd4j.getExecutioner().exec(new MulOp(out, dy, out));
+    }
+
+    /**
+     * Runs the sum ({@code forward}) or the ReLU backward pass on oneDNN with {@code x, y -> z} bound to its three
+     * memories; false (nothing done) when oneDNN cannot take these arrays.
+     */
+    private boolean onednn(boolean forward, INDArray x, INDArray y, INDArray z) {
+        if (!fits(x, y, z)) {
+            return false;
+        }
+        ensure(x.length());
+        m0.set_data_handle(DnnlContext.pointerOf(x));
+        m1.set_data_handle(DnnlContext.pointerOf(y));
+        m2.set_data_handle(DnnlContext.pointerOf(z));
+        ctx.execute(forward ? add : back, forward ? addArgs : backArgs);
+        return true;
     }
 
     private boolean fits(INDArray x, INDArray y, INDArray z) {

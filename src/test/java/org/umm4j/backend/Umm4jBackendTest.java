@@ -88,11 +88,7 @@ class Umm4jBackendTest {
             assertTrue(ex.getMessage().contains(key) && ex.getMessage().contains("fastest")
                     && ex.getMessage().contains("dnnl"), ex.getMessage());
         } finally {
-            if (old == null) {
-                System.clearProperty(key);
-            } else {
-                System.setProperty(key, old);
-            }
+            restore(key, old);
         }
     }
 
@@ -115,11 +111,15 @@ class Umm4jBackendTest {
             assertTrue(ex.getMessage().contains(key) && ex.getMessage().contains("fast")
                     && ex.getMessage().contains("auto"), ex.getMessage());
         } finally {
-            if (old == null) {
-                System.clearProperty(key);
-            } else {
-                System.setProperty(key, old);
-            }
+            restore(key, old);
+        }
+    }
+
+    private static void restore(String key, String old) {
+        if (old == null) {
+            System.clearProperty(key);
+        } else {
+            System.setProperty(key, old);
         }
     }
 }
